@@ -1,0 +1,463 @@
+//! The probe: find every toolkit, inspect it, choose one, and say why.
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::check::{Check, Status};
+use crate::compat;
+use crate::env::Env;
+use crate::error::{Error, ParseError};
+use crate::run;
+use crate::toolkit::layout::{self, Layout};
+use crate::toolkit::locate::{self, Hint};
+use crate::toolkit::{Candidate, Refusal, Source, Toolkit, VersionSource};
+use crate::version::{CudaVersion, VersionReq};
+use crate::Cuda;
+
+/// How long `nvcc --version` may take before it counts as hung.
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Finds the CUDA toolkit. Configure it, then call [`Probe::find`],
+/// [`Probe::find_or_exit`], [`Probe::find_optional`] or [`Probe::report`].
+///
+/// ```no_run
+/// // build.rs
+/// let cuda = cuda_build::Probe::new().version_req(">=11.8, <14").find_or_exit();
+/// cuda.emit();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Probe {
+    req: Option<String>,
+    env: Env,
+    timeout: Duration,
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything a probe found: each candidate with its verdict, the checks, and the
+/// chosen toolkit or the error. The doctor prints this.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Report {
+    /// The search: range, places, candidates.
+    pub search: Search,
+    /// Findings, each ok / warn / error.
+    pub checks: Vec<Check>,
+    /// The chosen toolkit, or why there is none.
+    pub result: Result<Toolkit, Error>,
+    pub(crate) env: Env,
+}
+
+/// What was required, where it was looked for, and what was found there.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Search {
+    /// The version range, when one was given.
+    pub required: Option<VersionReq>,
+    /// Each kind of place searched, in order, with what it held.
+    pub searched: Vec<String>,
+    /// Every toolkit seen, in rank order.
+    pub candidates: Vec<Candidate>,
+}
+
+impl Probe {
+    /// A probe of the process environment with no version range.
+    pub fn new() -> Self {
+        Probe { req: None, env: Env::from_process(), timeout: DEFAULT_TOOL_TIMEOUT }
+    }
+
+    /// Accept only toolkits in this range (`">=12.0, <14"`; a bare `"12.4"` is any 12.4.x).
+    /// A range that does not parse is reported by the `find` methods.
+    pub fn version_req(&mut self, range: &str) -> &mut Self {
+        self.req = Some(range.to_owned());
+        self
+    }
+
+    /// Probe this environment instead of the process's (tests, tools, sysroots).
+    pub fn env(&mut self, env: Env) -> &mut Self {
+        self.env = env;
+        self
+    }
+
+    /// How long nvcc may take to print its version (default 60 s).
+    pub fn tool_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The toolkit, or an error that lists every candidate and the fix.
+    pub fn find(&self) -> Result<Cuda, Error> {
+        let report = self.report();
+        let warnings = report.checks.iter().filter(|c| c.status == Status::Warn).map(|c| c.message.clone()).collect();
+        report.result.map(|toolkit| Cuda::new(toolkit, report.env, warnings))
+    }
+
+    /// Like [`Probe::find`], but on failure prints the error as cargo error lines and
+    /// exits the build script with status 1: a clear message, never a panic backtrace.
+    pub fn find_or_exit(&self) -> Cuda {
+        match self.find() {
+            Ok(cuda) => cuda,
+            Err(e) => crate::emit::exit_with_error(&self.env, &e),
+        }
+    }
+
+    /// For crates that build without CUDA when it is missing: `None` after printing one
+    /// warning saying why (plus the check-cfg and rerun lines, so `cfg(cuda)` is
+    /// declared and installing a toolkit later re-runs the build script).
+    pub fn find_optional(&self) -> Option<Cuda> {
+        match self.find() {
+            Ok(cuda) => Some(cuda),
+            Err(e) => {
+                crate::emit::print(&crate::emit::without_cuda(&self.env, &e));
+                None
+            }
+        }
+    }
+
+    /// Runs the search and returns everything it saw; never fails.
+    pub fn report(&self) -> Report {
+        let env = self.env.clone();
+        let required = match self.req.as_deref().map(VersionReq::parse).transpose() {
+            Ok(r) => r,
+            Err(e) => return Report::failed(env, Error::InvalidVersionReq(e)),
+        };
+        let (located, searched) = locate::locate(&env);
+        let mut candidates = inspect_all(&env, located);
+        let mut checks = Vec::new();
+        let chosen = choose(&mut candidates, required.as_ref(), self.timeout, &mut checks);
+        let search = Search { required, searched, candidates };
+        let result = match chosen {
+            Some(i) => finish(&search.candidates[i], self.timeout, &mut checks),
+            None => Err(search.to_error()),
+        };
+        match &result {
+            Ok(t) => checks.insert(
+                0,
+                Check::ok("toolkit", format!("CUDA {} at {} (from {})", t.version, t.root.display(), t.source)),
+            ),
+            Err(e) => checks.insert(0, Check::error("toolkit", e.to_string())),
+        }
+        Report { search, checks, result, env }
+    }
+}
+
+impl Report {
+    fn failed(env: Env, error: Error) -> Self {
+        let checks = vec![Check::error("toolkit", error.to_string())];
+        Report {
+            search: Search { required: None, searched: Vec::new(), candidates: Vec::new() },
+            checks,
+            result: Err(error),
+            env,
+        }
+    }
+
+    /// Whether a toolkit was chosen and no check is an error.
+    pub fn ok(&self) -> bool {
+        self.result.is_ok() && self.checks.iter().all(|c| c.status != Status::Error)
+    }
+}
+
+fn inspect_all(env: &Env, located: Vec<(Source, Hint)>) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for (source, hint) in located {
+        let (path, inspected) = match &hint {
+            Hint::Nvcc(p) => (p.clone(), layout::from_nvcc(env, p)),
+            Hint::Root(p) => (p.clone(), layout::from_root(env, p)),
+        };
+        // Conventional places that are simply absent are not candidates; an explicit
+        // variable always is, so its problem can be reported.
+        if !source.is_explicit() && inspected.as_ref().err() == Some(&Refusal::Missing) {
+            continue;
+        }
+        let mut c = Candidate { source, path, root: None, nvcc: None, version: None, refusal: None, layout: None };
+        match inspected {
+            Ok(l) => {
+                if let Some(first) = out.iter().find(|o| o.layout.as_ref().is_some_and(|ol| ol.nvcc == l.nvcc)) {
+                    c.refusal = Some(Refusal::Duplicate(first.source.to_string()));
+                }
+                c.root = Some(l.root.clone());
+                c.nvcc = Some(l.nvcc.clone());
+                c.version = known_version(&l);
+                c.layout = Some(l);
+            }
+            Err(r) => c.refusal = Some(r),
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The version from files alone: version.json / version.txt, else cuda.h.
+fn known_version(l: &Layout) -> Option<CudaVersion> {
+    [&l.file_version, &l.header_version].into_iter().flatten().find_map(|(_, v)| v.as_ref().ok().copied())
+}
+
+fn file_version(l: &Layout) -> Option<CudaVersion> {
+    l.file_version.as_ref().and_then(|(_, v)| v.as_ref().ok().copied())
+}
+
+/// Picks the winner's index, setting a refusal on every other candidate.
+fn choose(
+    cands: &mut [Candidate],
+    req: Option<&VersionReq>,
+    timeout: Duration,
+    checks: &mut Vec<Check>,
+) -> Option<usize> {
+    // An explicit choice is final: the first explicit variable decides, for better or worse.
+    if let Some(e) = cands.iter().position(|c| c.source.is_explicit()) {
+        let by = cands[e].source.to_string();
+        let chosen_nvcc = cands[e].nvcc.clone();
+        for (i, c) in cands.iter_mut().enumerate() {
+            if i != e && c.refusal.is_none() {
+                if c.source.is_explicit() && c.nvcc != chosen_nvcc {
+                    checks.push(Check::warn(
+                        "explicit",
+                        format!("{} names a different toolkit than {by}; {by} takes precedence", c.source),
+                    ));
+                }
+                c.refusal = Some(Refusal::Outranked(by.clone()));
+            }
+        }
+        return judge(&mut cands[e], req, timeout).then_some(e);
+    }
+
+    let mut order: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].refusal.is_none()).collect();
+    order.sort_by(|&a, &b| {
+        let (ca, cb) = (&cands[a], &cands[b]);
+        ca.source.rank().cmp(&cb.source.rank()).then_with(|| cb.version.cmp(&ca.version))
+    });
+    let mut winner = None;
+    for i in order {
+        match winner {
+            None => {
+                if judge(&mut cands[i], req, timeout) {
+                    winner = Some(i);
+                }
+            }
+            Some(w) => {
+                let by = format!("{} from {}", fmt_version(cands[w].version), cands[w].source);
+                cands[i].refusal = Some(Refusal::Outranked(by));
+            }
+        }
+    }
+    winner
+}
+
+fn fmt_version(v: Option<CudaVersion>) -> String {
+    v.map_or_else(|| "CUDA".to_owned(), |v| format!("CUDA {v}"))
+}
+
+/// Decides one candidate: settles its version (spawning nvcc only when no file gives one,
+/// or the range compares patch numbers) and checks the range. Sets the refusal on failure.
+fn judge(c: &mut Candidate, req: Option<&VersionReq>, timeout: Duration) -> bool {
+    if c.refusal.is_some() {
+        return false;
+    }
+    let Some(layout) = &c.layout else { return false };
+    let needs_nvcc =
+        c.version.is_none() || (req.is_some_and(VersionReq::needs_patch) && file_version(layout).is_none());
+    if needs_nvcc {
+        match nvcc_version(&layout.nvcc, timeout) {
+            Ok(v) => c.version = Some(v),
+            Err(r) => {
+                c.refusal = Some(r);
+                return false;
+            }
+        }
+    }
+    let Some(version) = c.version else {
+        c.refusal = Some(Refusal::UnknownVersion("no version file, cuda.h or nvcc answered".into()));
+        return false;
+    };
+    if let Some(req) = req {
+        if !req.matches(&version) {
+            c.refusal = Some(Refusal::OutOfRange { version, required: req.clone() });
+            return false;
+        }
+    }
+    true
+}
+
+fn nvcc_version(nvcc: &Path, timeout: Duration) -> Result<CudaVersion, Refusal> {
+    let out = run::run(nvcc, &["--version"], timeout).map_err(Refusal::NvccFailed)?;
+    CudaVersion::from_nvcc_output(&format!("{}\n{}", out.stdout, out.stderr))
+        .map_err(|e: ParseError| Refusal::UnknownVersion(e.to_string()))
+}
+
+/// Builds the chosen [`Toolkit`]: the full version (nvcc spawned at most once, and not at
+/// all when version.json / version.txt answer), cross-checked against the other sources.
+fn finish(c: &Candidate, timeout: Duration, checks: &mut Vec<Check>) -> Result<Toolkit, Error> {
+    let layout = c.layout.as_ref().ok_or_else(|| Error::NotFound(Box::default()))?;
+    let mut sources: Vec<(VersionSource, CudaVersion)> = Vec::new();
+    if let Some((path, Ok(v))) = &layout.file_version {
+        let src = if path.ends_with("version.json") {
+            VersionSource::VersionJson(path.clone())
+        } else {
+            VersionSource::VersionTxt(path.clone())
+        };
+        sources.push((src, *v));
+    }
+    if sources.is_empty() {
+        // `judge` may already have asked nvcc; its answer is then the patch-bearing version.
+        let from_judge = c.version.filter(|v| v.patch.is_some());
+        let v = match from_judge {
+            Some(v) => v,
+            None => nvcc_version(&layout.nvcc, timeout).map_err(|r| {
+                let mut bad = c.clone();
+                bad.refusal = Some(r);
+                Error::Explicit(Box::new(Search { required: None, searched: Vec::new(), candidates: vec![bad] }))
+            })?,
+        };
+        sources.push((VersionSource::Nvcc, v));
+    }
+    if let Some((path, Ok(v))) = &layout.header_version {
+        sources.push((VersionSource::CudaH(path.clone()), *v));
+    }
+    for (path, parsed) in [&layout.file_version, &layout.header_version].into_iter().flatten() {
+        if let Err(e) = parsed {
+            checks.push(Check::warn("version-sources", format!("{}: {e}", path.display())));
+        }
+    }
+    let (version_source, version) = sources[0].clone();
+    match sources.iter().find(|(_, v)| !v.same_release(&version)) {
+        Some((other_src, other)) => checks.push(Check::warn(
+            "version-sources",
+            format!(
+                "{version_source} says CUDA {version} but {other_src} says {other}: the headers and the compiler come from different toolkits; point CUDA_PATH at one complete toolkit"
+            ),
+        )),
+        None if sources.len() > 1 => {
+            let names: Vec<String> = sources.iter().map(|(s, _)| s.to_string()).collect();
+            checks.push(Check::ok("version-sources", format!("{} agree on {}.{}", names.join(" and "), version.major, version.minor)));
+        }
+        None => {}
+    }
+    if (version.major, version.minor) > (compat::newest_known().major, compat::newest_known().minor) {
+        checks.push(Check::warn(
+            "tables",
+            format!("CUDA {version} is newer than this version of cuda-build knows (newest: {}); its tables may be out of date: update cuda-build", compat::newest_known()),
+        ));
+    }
+    let mut watched: Vec<_> =
+        [&layout.file_version, &layout.header_version].into_iter().flatten().map(|(p, _)| p.clone()).collect();
+    watched.push(layout.nvcc.clone());
+    Ok(Toolkit {
+        root: layout.root.clone(),
+        nvcc: layout.nvcc.clone(),
+        version,
+        version_source,
+        include_dirs: layout.include_dirs.clone(),
+        lib_dirs: layout.lib_dirs.clone(),
+        stubs_dir: layout.stubs_dir.clone(),
+        source: c.source.clone(),
+        watched_files: watched,
+    })
+}
+
+impl Search {
+    fn to_error(&self) -> Error {
+        let boxed = Box::new(self.clone());
+        if self.candidates.iter().any(|c| c.source.is_explicit()) {
+            Error::Explicit(boxed)
+        } else if self.candidates.iter().any(|c| c.layout.is_some()) {
+            Error::NoMatch(boxed)
+        } else {
+            Error::NotFound(boxed)
+        }
+    }
+
+    /// The explicitly named candidate, if any.
+    fn explicit(&self) -> Option<&Candidate> {
+        self.candidates.iter().find(|c| c.source.is_explicit())
+    }
+
+    /// A usable toolkit that satisfies the range, other than `except`: the alternative a fix can name.
+    fn alternative(&self, except: Option<&Candidate>) -> Option<&Candidate> {
+        self.candidates.iter().find(|c| {
+            !std::ptr::eq(*c, except.map_or(std::ptr::null(), |e| e as *const _))
+                && c.layout.is_some()
+                && !matches!(c.refusal, Some(Refusal::Duplicate(_)))
+                && c.version.is_some_and(|v| self.required.as_ref().map_or(true, |r| r.matches(&v)))
+        })
+    }
+
+    pub(crate) fn fmt_error(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let range = self.required.as_ref().map(|r| format!(" {r}"));
+        if let Some(e) = self.explicit() {
+            let var = e.source.var().unwrap_or("the variable");
+            let why = e.refusal.as_ref().map_or_else(|| "is not usable".to_owned(), ToString::to_string);
+            writeln!(f, "the CUDA toolkit named by {var}={} is not usable: {why}", e.path.display())?;
+            if let Some(r) = &self.required {
+                writeln!(f, "  required version: {r}")?;
+            }
+            writeln!(f, "  a toolkit named explicitly is never replaced by another one")?;
+            self.fmt_found(f, Some(e))?;
+            let what = if matches!(e.source, Source::Compiler(_)) {
+                "the nvcc program (e.g. /usr/local/cuda/bin/nvcc)"
+            } else {
+                "a toolkit root, the directory that holds bin/nvcc"
+            };
+            let hint = match &e.refusal {
+                Some(Refusal::NotADirectory) if e.path.file_name().is_some_and(|n| n == "nvcc" || n == "nvcc.exe") => {
+                    let root = e.path.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
+                    format!("{var} names nvcc itself; set {var}={} (the root above bin/)", root.display())
+                }
+                Some(Refusal::OutOfRange { .. }) => format!(
+                    "point {var} at a toolkit matching{}, or change the range passed to version_req",
+                    range.clone().unwrap_or_default()
+                ),
+                Some(Refusal::NvccFailed(_)) => format!(
+                    "check that this nvcc runs (`{} --version`), or point {var} at another toolkit",
+                    e.nvcc.as_deref().unwrap_or(&e.path).display()
+                ),
+                _ => format!("point {var} at {what}"),
+            };
+            return match self.alternative(Some(e)) {
+                Some(alt) => write!(
+                    f,
+                    "  fix: {hint}; or unset {var} to use CUDA {} found at {} (from {})",
+                    fmt_version(alt.version).trim_start_matches("CUDA "),
+                    alt.root.as_deref().unwrap_or(&alt.path).display(),
+                    alt.source
+                ),
+                None => write!(f, "  fix: {hint}"),
+            };
+        }
+        match &self.required {
+            Some(r) if self.candidates.iter().any(|c| c.layout.is_some()) => {
+                writeln!(f, "no CUDA toolkit satisfies the required version {r}")?
+            }
+            Some(r) => writeln!(f, "no CUDA toolkit found (required version {r})")?,
+            None => writeln!(f, "no CUDA toolkit found")?,
+        }
+        writeln!(f, "  searched, in order: {}", self.searched.join("; "))?;
+        self.fmt_found(f, None)?;
+        write!(
+            f,
+            "  fix: install a CUDA toolkit{} and set CUDA_PATH to its root (or put its bin/ on PATH): NVIDIA's installer or packages, Debian/Ubuntu `apt install nvidia-cuda-toolkit`, or without root `pip install nvidia-cuda-nvcc nvidia-nvvm nvidia-cuda-crt nvidia-cuda-runtime` (nvcc in site-packages/nvidia/cu13/bin){}",
+            range.as_deref().map(|r| format!(" matching{r}")).unwrap_or_default(),
+            if self.required.is_some() && self.candidates.iter().any(|c| c.layout.is_some()) { "; or widen the range passed to version_req" } else { "" }
+        )
+    }
+
+    fn fmt_found(&self, f: &mut fmt::Formatter<'_>, except: Option<&Candidate>) -> fmt::Result {
+        let others: Vec<&Candidate> =
+            self.candidates.iter().filter(|c| !except.is_some_and(|e| std::ptr::eq(*c, e))).collect();
+        if others.is_empty() {
+            return if except.is_some() { Ok(()) } else { writeln!(f, "  found: nothing") };
+        }
+        writeln!(f, "  {}:", if except.is_some() { "also found (not used)" } else { "found" })?;
+        for c in others {
+            let at = c.root.as_deref().unwrap_or(&c.path).display();
+            let why = c.refusal.as_ref().map_or_else(|| "usable".to_owned(), ToString::to_string);
+            writeln!(f, "    - {} at {at} (from {}): {why}", fmt_version(c.version), c.source)?;
+        }
+        Ok(())
+    }
+}
