@@ -135,6 +135,10 @@ impl Probe {
             Some(i) => finish(&search.candidates[i], self.timeout, &mut checks),
             None => Err(search.to_error()),
         };
+        let mut search = search;
+        if let (Some(i), Ok(t)) = (chosen, &result) {
+            search.candidates[i].version = Some(t.version);
+        }
         match &result {
             Ok(t) => checks.insert(
                 0,
@@ -178,7 +182,7 @@ fn inspect_all(env: &Env, located: Vec<(Source, Hint)>) -> Vec<Candidate> {
         let mut c = Candidate { source, path, root: None, nvcc: None, version: None, refusal: None, layout: None };
         match inspected {
             Ok(l) => {
-                if let Some(first) = out.iter().find(|o| o.layout.as_ref().is_some_and(|ol| ol.nvcc == l.nvcc)) {
+                if let Some(first) = out.iter().find(|o| o.layout.as_ref().is_some_and(|ol| ol.root == l.root)) {
                     c.refusal = Some(Refusal::Duplicate(first.source.to_string()));
                 }
                 c.root = Some(l.root.clone());
@@ -212,10 +216,10 @@ fn choose(
     // An explicit choice is final: the first explicit variable decides, for better or worse.
     if let Some(e) = cands.iter().position(|c| c.source.is_explicit()) {
         let by = cands[e].source.to_string();
-        let chosen_nvcc = cands[e].nvcc.clone();
+        let chosen_root = cands[e].root.clone();
         for (i, c) in cands.iter_mut().enumerate() {
             if i != e && c.refusal.is_none() {
-                if c.source.is_explicit() && c.nvcc != chosen_nvcc {
+                if c.source.is_explicit() && c.root != chosen_root {
                     checks.push(Check::warn(
                         "explicit",
                         format!("{} names a different toolkit than {by}; {by} takes precedence", c.source),

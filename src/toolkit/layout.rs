@@ -98,13 +98,45 @@ fn wrapper_target(path: &Path) -> Option<PathBuf> {
     }
     let text = String::from_utf8_lossy(&text);
     text.lines().filter(|l| l.trim_start().starts_with("exec")).find_map(|line| {
-        line.split_whitespace()
-            .map(|w| w.trim_matches(['"', '\'']))
+        shell_words(line)
+            .into_iter()
             .filter(|w| w.starts_with('/') && (w.ends_with("/nvcc") || w.ends_with("/nvcc.exe")))
             .map(PathBuf::from)
             .find(|p| p.is_file() && p.as_path() != path)
             .and_then(|p| fs::canonicalize(p).ok())
     })
+}
+
+/// Splits a shell line into words, honouring '…' and "…" quoting (enough for wrapper scripts).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    for ch in line.chars() {
+        match (quote, ch) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => cur.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(ch);
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (None, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
 }
 
 fn inspect(env: &Env, root: PathBuf, nvcc: PathBuf) -> Layout {

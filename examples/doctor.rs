@@ -1,0 +1,155 @@
+//! The doctor: what cuda-build finds on this machine, for a person or a tool.
+//!
+//! ```text
+//! cargo run -q --example doctor -- [--json] [--require RANGE]
+//! ```
+//! Exit status 0 when a toolkit was chosen and no check is an error, 1 otherwise.
+
+use std::process::ExitCode;
+
+use cuda_build::{Probe, Report, Status};
+use serde_json::{json, Value};
+
+fn main() -> ExitCode {
+    let mut json_out = false;
+    let mut probe = Probe::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--json" => json_out = true,
+            "--require" => match args.next() {
+                Some(range) => {
+                    probe.version_req(&range);
+                }
+                None => return usage("--require needs a range, e.g. --require '>=12.0, <14'"),
+            },
+            "-h" | "--help" => {
+                println!("usage: doctor [--json] [--require RANGE]");
+                return ExitCode::SUCCESS;
+            }
+            other => return usage(&format!("unknown argument {other:?}")),
+        }
+    }
+    let report = probe.report();
+    if json_out {
+        match serde_json::to_string_pretty(&to_json(&report)) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("doctor: cannot render JSON: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print_text(&report);
+    }
+    if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("doctor: {msg}\nusage: doctor [--json] [--require RANGE]");
+    ExitCode::from(2)
+}
+
+fn path(p: &std::path::Path) -> Value {
+    Value::String(p.display().to_string())
+}
+
+fn to_json(r: &Report) -> Value {
+    let toolkit = match &r.result {
+        Ok(t) => json!({
+            "root": path(&t.root),
+            "nvcc": path(&t.nvcc),
+            "version": t.version.to_string(),
+            "version_source": t.version_source.to_string(),
+            "source": t.source.to_string(),
+            "include_dirs": t.include_dirs.iter().map(|p| path(p)).collect::<Vec<_>>(),
+            "lib_dirs": t.lib_dirs.iter().map(|p| path(p)).collect::<Vec<_>>(),
+            "stubs_dir": t.stubs_dir.as_deref().map(path),
+        }),
+        Err(_) => Value::Null,
+    };
+    let candidates: Vec<Value> = r
+        .search
+        .candidates
+        .iter()
+        .map(|c| {
+            json!({
+                "root": path(c.root.as_deref().unwrap_or(&c.path)),
+                "nvcc": c.nvcc.as_deref().map(path),
+                "version": c.version.map(|v| v.to_string()),
+                "source": c.source.to_string(),
+                "accepted": c.accepted(),
+                "reason": c.refusal.as_ref().map(|r| r.to_string()),
+            })
+        })
+        .collect();
+    let checks: Vec<Value> = r
+        .checks
+        .iter()
+        .map(|c| json!({"name": c.name, "status": c.status.to_string(), "message": c.message}))
+        .collect();
+    json!({
+        "ok": r.ok(),
+        "required": r.search.required.as_ref().map(|q| q.to_string()),
+        "toolkit": toolkit,
+        "candidates": candidates,
+        "searched": r.search.searched,
+        "checks": checks,
+    })
+}
+
+fn print_text(r: &Report) {
+    println!("cuda-build doctor");
+    match &r.result {
+        Ok(t) => {
+            println!("  toolkit:   CUDA {} (version from {})", t.version, t.version_source);
+            println!("  root:      {}", t.root.display());
+            println!("  nvcc:      {}", t.nvcc.display());
+            println!("  chosen by: {}", t.source);
+            for d in &t.include_dirs {
+                println!("  include:   {}", d.display());
+            }
+            for d in &t.lib_dirs {
+                println!("  lib:       {}", d.display());
+            }
+            if let Some(s) = &t.stubs_dir {
+                println!("  stubs:     {} (link only)", s.display());
+            }
+        }
+        Err(_) => println!("  toolkit:   none"),
+    }
+    if let Some(req) = &r.search.required {
+        println!("  required:  {req}");
+    }
+    println!("candidates:");
+    if r.search.candidates.is_empty() {
+        println!("  (none)");
+    }
+    for c in &r.search.candidates {
+        let mark = if c.accepted() { "*" } else { "-" };
+        let version = c.version.map_or_else(|| "?".to_owned(), |v| v.to_string());
+        let why = c.refusal.as_ref().map_or_else(|| "chosen".to_owned(), |r| r.to_string());
+        println!(
+            "  {mark} {version:<10} {} (from {}): {why}",
+            c.root.as_deref().unwrap_or(&c.path).display(),
+            c.source
+        );
+    }
+    println!("checks:");
+    for c in &r.checks {
+        let tag = match c.status {
+            Status::Ok => "ok   ",
+            Status::Warn => "WARN ",
+            _ => "ERROR",
+        };
+        let mut lines = c.message.lines();
+        println!("  [{tag}] {}: {}", c.name, lines.next().unwrap_or(""));
+        for l in lines {
+            println!("          {l}");
+        }
+    }
+}

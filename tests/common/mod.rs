@@ -1,0 +1,143 @@
+//! Helpers shared by the integration tests: fake toolkit trees and fake tools.
+#![allow(dead_code)]
+
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use cuda_build::Env;
+
+/// A temporary directory standing for a filesystem (use it as the probe's sysroot).
+pub struct Fake {
+    pub dir: tempfile::TempDir,
+}
+
+impl Fake {
+    pub fn new() -> Self {
+        Fake { dir: tempfile::Builder::new().prefix("cuda build fake ").tempdir().unwrap() }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel.trim_start_matches('/'))
+    }
+
+    pub fn file(&self, rel: &str, content: &str) -> PathBuf {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, content).unwrap();
+        p
+    }
+
+    pub fn exe(&self, rel: &str, script: &str) -> PathBuf {
+        let p = self.file(rel, script);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    /// A fake nvcc that prints `version_output` for `--version` and logs every run.
+    pub fn nvcc(&self, rel: &str, version_output: &str) -> PathBuf {
+        let out = self.file(&format!("{rel}.version-output"), version_output);
+        let script = format!("#!/bin/sh\necho \"$@\" >> '{}'\ncat '{}'\n", self.log().display(), out.display());
+        self.exe(rel, &script)
+    }
+
+    /// A fake nvcc printing a real `--version` of `version` (a file in tests/fixtures/nvcc-version).
+    pub fn nvcc_of(&self, rel: &str, version: &str) -> PathBuf {
+        self.nvcc(rel, &fixture_version(version))
+    }
+
+    pub fn cuda_h(&self, include_dir: &str, code: u32) -> PathBuf {
+        self.file(
+            &format!("{include_dir}/cuda.h"),
+            &format!("#ifndef __cuda_cuda_h__\n#define CUDA_VERSION {code}\n#endif\n"),
+        )
+    }
+
+    pub fn symlink(&self, target: &str, link: &str) {
+        let l = self.path(link);
+        fs::create_dir_all(l.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, l).unwrap();
+    }
+
+    /// A standard NVIDIA tree: bin/nvcc, targets/x86_64-linux/{include,lib}, include and lib64 symlinks.
+    pub fn nvidia_root(&self, rel: &str, version: &str) -> PathBuf {
+        let (major, minor) = major_minor(version);
+        self.nvcc_of(&format!("{rel}/bin/nvcc"), version);
+        self.cuda_h(&format!("{rel}/targets/x86_64-linux/include"), major * 1000 + minor * 10);
+        self.file(&format!("{rel}/targets/x86_64-linux/lib/libcudart.so"), "");
+        self.file(&format!("{rel}/targets/x86_64-linux/lib/libcudart_static.a"), "");
+        self.file(&format!("{rel}/targets/x86_64-linux/lib/stubs/libcuda.so"), "");
+        self.symlink("targets/x86_64-linux/include", &format!("{rel}/include"));
+        self.symlink("targets/x86_64-linux/lib", &format!("{rel}/lib64"));
+        self.path(rel)
+    }
+
+    pub fn log(&self) -> PathBuf {
+        self.path("nvcc-runs.log")
+    }
+
+    /// How many times a fake nvcc ran.
+    pub fn nvcc_runs(&self) -> usize {
+        fs::read_to_string(self.log()).map(|s| s.lines().count()).unwrap_or(0)
+    }
+
+    /// An environment of exactly `vars`, with this directory as the sysroot.
+    pub fn env(&self, vars: &[(&str, &Path)]) -> Env {
+        let vars: Vec<(OsString, OsString)> =
+            vars.iter().map(|(k, v)| (OsString::from(k), v.as_os_str().to_owned())).collect();
+        Env::from_vars(vars).with_sysroot(self.dir.path())
+    }
+}
+
+pub fn fixture_version(version: &str) -> String {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nvcc-version").join(format!("{version}.txt"));
+    fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+pub fn major_minor(version: &str) -> (u32, u32) {
+    let mut it = version.split(['.', '-']).map(|p| p.parse::<u32>().unwrap_or(0));
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+/// The real toolkits provisioned by build-support/provision.sh (variables it writes).
+pub fn real_nvcc(version: &str) -> Option<PathBuf> {
+    let var = format!("CUDA_BUILD_TEST_NVCC_{}", version.replace('.', "_"));
+    let from_env = std::env::var_os(&var).map(PathBuf::from);
+    let from_file = || {
+        let env_file = dirs_cache().join("toolkits/toolkits.env");
+        let text = fs::read_to_string(env_file).ok()?;
+        text.lines().find_map(|l| l.strip_prefix(&format!("{var}="))).map(PathBuf::from)
+    };
+    let found = from_env.or_else(from_file).filter(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("CUDA {version} is not provisioned in CI: run build-support/provision.sh all");
+        }
+        eprintln!("skipped: real CUDA {version} not provisioned (bash build-support/provision.sh all)");
+    }
+    found
+}
+
+fn dirs_cache() -> PathBuf {
+    std::env::var_os("CUDA_BUILD_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/cuda-build"))
+}
+
+/// The root of a real nvcc: the directory above its bin/, following Debian's wrapper.
+pub fn real_root(nvcc: &Path) -> PathBuf {
+    let real = fs::canonicalize(nvcc).unwrap();
+    if real == Path::new("/usr/bin/nvcc") {
+        return PathBuf::from("/usr/lib/nvidia-cuda-toolkit");
+    }
+    real.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+/// What the real nvcc says its version is.
+pub fn nvcc_says(nvcc: &Path) -> String {
+    let out = std::process::Command::new(nvcc).arg("--version").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text.lines().find(|l| l.contains("release")).unwrap();
+    line.rsplit(" V").next().unwrap().trim().to_owned()
+}
