@@ -19,7 +19,8 @@ const CARGO_SET: &[&str] = &["TARGET", "HOST", "OUT_DIR", "PROFILE", "DEBUG", "O
 pub struct Env {
     /// `None` reads the process environment.
     vars: Option<BTreeMap<OsString, OsString>>,
-    sysroot: PathBuf,
+    /// Set by [`Env::with_sysroot`]; otherwise `CUDA_BUILD_SYSROOT`, else `/`.
+    sysroot: Option<PathBuf>,
     read: RefCell<BTreeSet<String>>,
 }
 
@@ -32,7 +33,7 @@ impl Default for Env {
 impl Env {
     /// The environment of this process (what a build script sees).
     pub fn from_process() -> Self {
-        Env { vars: None, sysroot: PathBuf::from("/"), read: RefCell::default() }
+        Env { vars: None, sysroot: None, read: RefCell::default() }
     }
 
     /// An environment made of exactly these variables, nothing inherited.
@@ -43,20 +44,22 @@ impl Env {
         V: Into<OsString>,
     {
         let vars = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        Env { vars: Some(vars), sysroot: PathBuf::from("/"), read: RefCell::default() }
+        Env { vars: Some(vars), sysroot: None, read: RefCell::default() }
     }
 
     /// Search conventional locations (`/usr/local/cuda`, `/opt/cuda`, Debian's
     /// `/usr/lib/nvidia-cuda-toolkit`, ...) below `dir` instead of `/`: for a
     /// sysroot, a container image, or a test's fake filesystem.
     pub fn with_sysroot(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.sysroot = dir.into();
+        self.sysroot = Some(dir.into());
         self
     }
 
-    /// `path` (absolute, as on a normal system) below the sysroot.
+    /// `path` (absolute, as on a normal system) below the sysroot: the one given to
+    /// [`Env::with_sysroot`], else `CUDA_BUILD_SYSROOT`, else `/`.
     pub fn system_path(&self, path: &str) -> PathBuf {
-        self.sysroot.join(path.trim_start_matches('/'))
+        let root = self.sysroot.clone().or_else(|| self.get("CUDA_BUILD_SYSROOT").map(PathBuf::from));
+        root.unwrap_or_else(|| PathBuf::from("/")).join(path.trim_start_matches('/'))
     }
 
     /// A variable's value; an empty value counts as unset. The name is recorded.

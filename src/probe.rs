@@ -225,7 +225,7 @@ fn choose(
                         format!("{} names a different toolkit than {by}; {by} takes precedence", c.source),
                     ));
                 }
-                c.refusal = Some(Refusal::Outranked(by.clone()));
+                c.refusal = Some(Refusal::Overridden(by.clone()));
             }
         }
         return judge(&mut cands[e], req, timeout).then_some(e);
@@ -451,8 +451,13 @@ impl Search {
     }
 
     fn fmt_found(&self, f: &mut fmt::Formatter<'_>, except: Option<&Candidate>) -> fmt::Result {
-        let others: Vec<&Candidate> =
-            self.candidates.iter().filter(|c| !except.is_some_and(|e| std::ptr::eq(*c, e))).collect();
+        let others: Vec<&Candidate> = self
+            .candidates
+            .iter()
+            .filter(|c| {
+                !except.is_some_and(|e| std::ptr::eq(*c, e)) && !matches!(c.refusal, Some(Refusal::Duplicate(_)))
+            })
+            .collect();
         if others.is_empty() {
             return if except.is_some() { Ok(()) } else { writeln!(f, "  found: nothing") };
         }

@@ -127,6 +127,8 @@ pub enum Refusal {
     Duplicate(String),
     /// Usable, but a toolkit of higher rank (or newer, within a rank) was chosen.
     Outranked(String),
+    /// Not considered: this variable names the toolkit to use explicitly.
+    Overridden(String),
 }
 
 impl fmt::Display for Refusal {
@@ -144,6 +146,7 @@ impl fmt::Display for Refusal {
             Refusal::OutOfRange { version, required } => write!(f, "version {version} does not satisfy {required}"),
             Refusal::Duplicate(of) => write!(f, "same toolkit as the one from {of}"),
             Refusal::Outranked(by) => write!(f, "usable, but {by} was chosen (higher rank or newer)"),
+            Refusal::Overridden(var) => write!(f, "not considered: {var} names the toolkit to use"),
         }
     }
 }

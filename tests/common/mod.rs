@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: fake toolkit trees and fake tools.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::disallowed_methods)] // tests read the real environment for provisioned toolkits
 
 use std::ffi::OsString;
 use std::fs;
