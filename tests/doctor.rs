@@ -1,0 +1,92 @@
+//! The doctor example, run as a user would: text and JSON, exit status, with real toolkits.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{nvcc_says, real_nvcc};
+use serde_json::Value;
+
+fn doctor() -> Command {
+    // cargo builds examples before running integration tests: target/<profile>/examples/doctor.
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let doctor = dir.join("examples/doctor");
+    assert!(doctor.is_file(), "{} not built", doctor.display());
+    let mut cmd = Command::new(doctor);
+    cmd.env_clear();
+    cmd
+}
+
+fn json_of(cmd: &mut Command) -> (i32, Value) {
+    let out = cmd.arg("--json").output().unwrap();
+    let v: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap(), v)
+}
+
+#[test]
+fn only_the_13_nvcc_on_path_is_ok_with_its_version() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let bin = nvcc.parent().unwrap();
+    let (code, v) = json_of(doctor().env("PATH", bin));
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["toolkit"]["version"], nvcc_says(&nvcc).as_str());
+    assert_eq!(v["toolkit"]["source"], "PATH");
+    assert_eq!(v["toolkit"]["nvcc"], nvcc.canonicalize().unwrap().to_str().unwrap());
+    assert!(v["toolkit"]["include_dirs"].as_array().unwrap().iter().all(Value::is_string));
+    assert!(!v["toolkit"]["lib_dirs"].as_array().unwrap().is_empty());
+    let chosen: Vec<&Value> = v["candidates"].as_array().unwrap().iter().filter(|c| c["accepted"] == true).collect();
+    assert_eq!(chosen.len(), 1);
+    assert_eq!(chosen[0]["reason"], Value::Null);
+    for c in v["candidates"].as_array().unwrap() {
+        for key in ["root", "nvcc", "version", "source", "accepted", "reason"] {
+            assert!(c.get(key).is_some(), "candidate lacks {key}: {c}");
+        }
+    }
+    for c in v["checks"].as_array().unwrap() {
+        assert!(["ok", "warn", "error"].contains(&c["status"].as_str().unwrap()), "{c}");
+        assert!(c["name"].is_string() && c["message"].is_string());
+    }
+}
+
+#[test]
+fn cuda_path_to_a_missing_directory_exits_1_naming_cuda_path() {
+    let missing = PathBuf::from("/nonexistent/cuda-12.4");
+    let (code, v) = json_of(doctor().env("CUDA_PATH", &missing));
+    assert_eq!(code, 1);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["toolkit"], Value::Null);
+    let errors: Vec<&Value> = v["checks"].as_array().unwrap().iter().filter(|c| c["status"] == "error").collect();
+    assert_eq!(errors.len(), 1, "{v:#}");
+    let msg = errors[0]["message"].as_str().unwrap();
+    assert!(msg.contains("CUDA_PATH=/nonexistent/cuda-12.4") && msg.contains("does not exist"), "{msg}");
+    assert!(msg.contains("fix:"), "{msg}");
+    let cand = &v["candidates"][0];
+    assert_eq!(cand["source"], "CUDA_PATH");
+    assert_eq!(cand["accepted"], false);
+    assert_eq!(cand["reason"], "does not exist");
+}
+
+#[test]
+fn text_report_and_require() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let bin = nvcc.parent().unwrap();
+    let out = doctor().env("PATH", bin).args(["--require", ">=14"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("toolkit:   none"), "{text}");
+    assert!(text.contains("required:  >=14"), "{text}");
+    assert!(text.contains("[ERROR] toolkit: no CUDA toolkit satisfies the required version >=14"), "{text}");
+
+    let out = doctor().env("PATH", bin).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains(&format!("toolkit:   CUDA {}", nvcc_says(&nvcc))), "{text}");
+
+    let out = doctor().arg("--bogus").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument \"--bogus\""));
+}
