@@ -1,4 +1,4 @@
-//! Toolkits: where they are looked for ([`locate`]), what a found one holds ([`layout`]).
+//! Toolkits: where they are looked for (`locate`), what a found one holds (`layout`), and the verdict on each candidate.
 
 pub(crate) mod layout;
 pub(crate) mod locate;
