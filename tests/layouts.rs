@@ -164,6 +164,7 @@ fn windows_layout_and_installer_variables() {
     let base = fs.path("/Program Files/NVIDIA GPU Computing Toolkit/CUDA");
     let env = fs.env(&[
         ("TARGET", Path::new("x86_64-pc-windows-msvc")),
+        ("HOST", Path::new("x86_64-pc-windows-msvc")),
         ("CUDA_PATH_V11_8", &base.join("v11.8")),
         ("CUDA_PATH_V12_1", &base.join("v12.1")),
     ]);
@@ -435,4 +436,24 @@ fn non_utf8_toolkit_path_is_an_error_for_directives() {
     std::fs::write(root.join("lib64/libcudart.so"), "").unwrap();
     let cuda = probe(fs.env(&[("CUDA_PATH", &root)])).find().unwrap();
     assert!(matches!(cuda.directives(), Err(Error::NonUtf8Path(_))));
+}
+
+#[test]
+fn cross_compiling_links_the_target_libraries_not_the_hosts() {
+    let fs = Fake::new();
+    let root = fs.nvidia_root("/usr/local/cuda", "12.8.61");
+    fs.cuda_h("/usr/local/cuda/targets/sbsa-linux/include", 12080);
+    fs.file("/usr/local/cuda/targets/sbsa-linux/lib/libcudart.so", "");
+    let env = fs.env(&[
+        ("TARGET", Path::new("aarch64-unknown-linux-gnu")),
+        ("HOST", Path::new("x86_64-unknown-linux-gnu")),
+        ("CUDA_PATH", &root),
+    ]);
+    let cuda = probe(env).find().unwrap();
+    let t = cuda.toolkit();
+    let real = root.canonicalize().unwrap();
+    assert_eq!(t.lib_dirs, [real.join("targets/sbsa-linux/lib")]);
+    assert_eq!(t.include_dirs, [real.join("targets/sbsa-linux/include")]);
+    let out = lines(&cuda.directives().unwrap());
+    assert!(!out.iter().any(|l| l.contains("x86_64-linux") || l.contains("lib64")), "{out:#?}");
 }

@@ -28,6 +28,11 @@ pub(crate) struct Layout {
 /// The target the libraries are for: decides `targets/<dir>`, multiarch and Windows dirs.
 pub(crate) struct TargetDirs {
     windows: bool,
+    /// nvcc runs on the host: `nvcc.exe` when the host is Windows.
+    host_windows: bool,
+    /// Cross-compiling to another architecture: the root's `lib64`/`lib` hold the host's
+    /// libraries, so only `targets/<target>/lib` may be linked.
+    cross: bool,
     targets: Vec<&'static str>,
     multiarch: Option<&'static str>,
 }
@@ -43,11 +48,19 @@ impl TargetDirs {
             "powerpc64le" => (vec!["ppc64le-linux"], Some("powerpc64le-linux-gnu")),
             _ => (vec![], None),
         };
-        TargetDirs { windows: triple.contains("windows"), targets, multiarch }
+        let host = env.host().unwrap_or_else(|| format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS));
+        let cross = host.split('-').next() != Some(arch);
+        TargetDirs {
+            windows: triple.contains("windows"),
+            host_windows: host.contains("windows"),
+            cross,
+            targets,
+            multiarch,
+        }
     }
 
     fn nvcc_name(&self) -> &'static str {
-        if self.windows {
+        if self.host_windows {
             "nvcc.exe"
         } else {
             "nvcc"
@@ -146,8 +159,11 @@ fn inspect(env: &Env, root: PathBuf, nvcc: PathBuf) -> Layout {
     let debian_usr =
         (root.ends_with("lib/nvidia-cuda-toolkit")).then(|| root.join("../..")).and_then(|p| fs::canonicalize(p).ok());
 
-    let mut include_candidates = vec![root.join("include")];
-    include_candidates.extend(dirs.targets.iter().map(|t| root.join("targets").join(t).join("include")));
+    let mut include_candidates: Vec<PathBuf> =
+        dirs.targets.iter().map(|t| root.join("targets").join(t).join("include")).collect();
+    if !dirs.cross {
+        include_candidates.insert(0, root.join("include"));
+    }
     if let Some(usr) = &debian_usr {
         include_candidates.push(usr.join("include"));
     }
@@ -158,10 +174,13 @@ fn inspect(env: &Env, root: PathBuf, nvcc: PathBuf) -> Layout {
     if dirs.windows {
         lib_candidates.push(root.join("lib").join("x64"));
     }
-    lib_candidates.push(root.join("lib64"));
-    lib_candidates.push(root.join("lib"));
+    if !dirs.cross {
+        lib_candidates.push(root.join("lib64"));
+        lib_candidates.push(root.join("lib"));
+    }
     lib_candidates.extend(dirs.targets.iter().map(|t| root.join("targets").join(t).join("lib")));
     if let (Some(usr), Some(multiarch)) = (&debian_usr, dirs.multiarch) {
+        // Debian's multiarch dir is named for the target, so it is right when crossing too.
         lib_candidates.push(usr.join("lib").join(multiarch));
     }
     let lib_dirs = existing_unique(lib_candidates, |d| has_file_starting(d, &["libcudart", "cudart"]));
