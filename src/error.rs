@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::probe::Search;
+use crate::version::CudaVersion;
 
 /// Everything that can stop a probe or an emit.
 #[derive(Debug)]
@@ -29,6 +30,64 @@ pub enum Error {
     },
     /// A path cargo must be told about is not valid UTF-8, which cargo directives cannot carry.
     NonUtf8Path(PathBuf),
+    /// An architecture spec does not parse.
+    InvalidArch {
+        /// Where the spec came from (`CUDAARCHS`, `Kernels::arch`, ...).
+        source: String,
+        /// The whole spec.
+        spec: String,
+        /// The entry that failed.
+        item: String,
+        /// Why, and the accepted syntax.
+        reason: String,
+    },
+    /// The toolkit cannot target a requested architecture.
+    UnsupportedArch {
+        /// Where the spec came from.
+        source: String,
+        /// The architecture (`20`, `90a`).
+        arch: String,
+        /// The toolkit's version.
+        toolkit: CudaVersion,
+        /// What it supports, and who said so.
+        supported: String,
+    },
+    /// `native` was asked for, but no GPU was seen.
+    NoGpuForNative {
+        /// Where the spec came from.
+        source: String,
+        /// The whole spec.
+        spec: String,
+    },
+    /// No kernel source was found where the builder pointed.
+    NoKernels {
+        /// The directories and files given.
+        searched: Vec<PathBuf>,
+    },
+    /// A cubin holds one architecture, but several were requested.
+    CubinNeedsOneArch(Vec<String>),
+    /// nvcc failed on a kernel: its output, verbatim.
+    Nvcc {
+        /// The kernel source.
+        kernel: PathBuf,
+        /// The command, as run.
+        command: String,
+        /// The exit status, in words.
+        status: String,
+        /// What nvcc printed.
+        output: String,
+    },
+    /// A tool other than nvcc (ar, nvcc's queries) failed, hung, or could not start.
+    Tool(ToolError),
+    /// A file operation failed.
+    Io {
+        /// What was being done (`"create"`, `"rename"`, ...).
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The OS error.
+        error: String,
+    },
 }
 
 /// A text (tool output, version file, variable) that could not be parsed.
@@ -120,6 +179,38 @@ impl fmt::Display for Error {
                 }
                 write!(f, "  fix: install the toolkit component that ships lib{name} (e.g. Debian's lib{name}-dev or NVIDIA's cuda-{name}-dev package / nvidia-{name} wheel), or drop link_lib(\"{name}\")")
             }
+            Error::InvalidArch { source, spec, item, reason } => write!(
+                f,
+                "cannot parse GPU architecture {item:?} in {source}={spec:?}: {reason}\n  fix: set {source} to a valid list (CUDAARCHS takes `75;86`, TORCH_CUDA_ARCH_LIST takes `7.5;8.6+PTX`, CUDA_COMPUTE_CAP takes `86`)"
+            ),
+            Error::UnsupportedArch { source, arch, toolkit, supported } => write!(
+                f,
+                "GPU architecture sm_{arch} (from {source}) is not supported by CUDA {toolkit}\n  CUDA {toolkit} can target: {supported}\n  fix: choose architectures from that list in {source}, or use a toolkit that supports sm_{arch}"
+            ),
+            Error::NoGpuForNative { source, spec } => write!(
+                f,
+                "{source}={spec:?} asks for the GPUs of this machine (native), but no GPU was seen (no /proc/driver/nvidia/version, no answer from nvidia-smi)\n  fix: name the architectures instead, e.g. CUDAARCHS=\"75;86\" (build machines often have no GPU)"
+            ),
+            Error::NoKernels { searched } => {
+                writeln!(f, "no CUDA kernel sources (.cu) found")?;
+                for p in searched {
+                    writeln!(f, "  searched: {}", p.display())?;
+                }
+                write!(f, "  fix: point Kernels::dir / Kernels::file at .cu files (paths are relative to the crate's Cargo.toml)")
+            }
+            Error::CubinNeedsOneArch(archs) => write!(
+                f,
+                "a cubin holds one GPU architecture, but {} were requested: {}\n  fix: use .fatbin() for several architectures, or request one (CUDAARCHS=86-real)",
+                archs.len(),
+                archs.join(" ")
+            ),
+            Error::Nvcc { kernel, command, status, output } => {
+                writeln!(f, "nvcc failed on {} ({status})", kernel.display())?;
+                writeln!(f, "  command: {command}")?;
+                write!(f, "{}", output.trim_end())
+            }
+            Error::Tool(e) => write!(f, "{e}"),
+            Error::Io { action, path, error } => write!(f, "cannot {action} {}: {error}", path.display()),
             Error::NonUtf8Path(p) => write!(
                 f,
                 "path {} is not valid UTF-8, which cargo directives cannot carry\n  fix: install or link the toolkit under a UTF-8 path and point CUDA_PATH at it",
