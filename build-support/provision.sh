@@ -1,0 +1,539 @@
+#!/usr/bin/env bash
+# Provision REAL CUDA toolkits on a machine without a GPU, and prove each one
+# compiles a kernel to PTX. Used by the integration tests and by CI.
+#
+# Usage:
+#   bash build-support/provision.sh user   # CUDA 13.5 from NVIDIA's PyPI wheels; no root,
+#                                          # touches no system file
+#   bash build-support/provision.sh all    # user + Debian bookworm's CUDA 11.8 (apt, root)
+#                                          # + Debian trixie's CUDA 12.4 (private apt, unpacked
+#                                          # into the cache, the system's apt setup untouched)
+#   bash build-support/provision.sh env    # provision nothing: only report what is present
+#
+# Environment:
+#   CUDA_BUILD_CACHE   cache root (default ~/.cache/cuda-build); toolkits go to $CUDA_BUILD_CACHE/toolkits
+#   CUDA_BUILD_PROVISION_RECHECK=1   redo the smoke compiles even when a stamp says they passed
+#
+# Output: one line NAME=PATH per available toolkit on stdout, the same lines in
+# $CACHE/toolkits.env (shell-sourceable):
+#   CUDA_BUILD_TEST_NVCC_11_8=/usr/bin/nvcc
+#   CUDA_BUILD_TEST_NVCC_12_4=$CACHE/debian-12.4/bin/nvcc
+#   CUDA_BUILD_TEST_NVCC_13_5=$CACHE/pypi-13.5/nvidia/cu13/bin/nvcc
+# Everything else goes to stderr. A toolkit whose registry does not answer is
+# skipped ("skipped: <toolkit>: <reason>", exit 0); a toolkit that is installed
+# but fails its smoke compile makes the script exit non-zero.
+#
+# Idempotent: with everything present it downloads nothing and finishes in well
+# under 2 s (smoke results are stamped per toolkit and nvcc binary).
+
+set -euo pipefail
+
+MODE="${1:-}"
+case "$MODE" in
+  user | all | env) ;;
+  -h | --help | help)
+    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+  *)
+    echo "usage: bash build-support/provision.sh user|all|env" >&2
+    exit 2
+    ;;
+esac
+
+# ---------------------------------------------------------------------------
+# settings (the exact versions the tests were written against)
+
+PYPI_PINS=(
+  nvidia-cuda-nvcc==13.5.37
+  nvidia-nvvm==13.5.37
+  nvidia-cuda-crt==13.5.37
+  nvidia-cuda-runtime==13.5.37
+  nvidia-cuda-cccl==13.3.5.0.6
+  nvidia-cuda-cuobjdump==13.5.37
+  nvidia-cuda-nvdisasm==13.5.37
+)
+# Debian bookworm (the system's release): CUDA 11.8 and a host compiler it accepts.
+BOOKWORM_PKGS=(nvidia-cuda-toolkit g++-11)
+# Debian trixie: CUDA 12.4. nvidia-cuda-toolkit holds nvcc, cicc, ptxas, fatbinary,
+# nvlink, cudafe++, cuobjdump, nvdisasm, bin2c, libdevice; nvidia-cuda-dev the
+# headers and static/stub libraries; libcudart12 the shared cudart; libnvvm4
+# libnvvm.so (nvvm/lib64, as in NVIDIA's tree); cccl = cub, thrust, libcu++.
+TRIXIE_PKGS=(nvidia-cuda-toolkit nvidia-cuda-dev libcudart12 libnvvm4 libcub-dev libthrust-dev libcu++-dev)
+DEBIAN_ARCHIVE_DEFAULT="http://deb.debian.org/debian"
+
+CACHE_ROOT="${CUDA_BUILD_CACHE:-$HOME/.cache/cuda-build}"
+mkdir -p "$CACHE_ROOT/toolkits"
+CACHE="$(cd "$CACHE_ROOT/toolkits" && pwd)" # absolute, symlinks kept
+PYPI_DIR="$CACHE/pypi-13.5"
+TRIXIE_DIR="$CACHE/debian-12.4"
+STAMPS="$CACHE/.smoke"
+ENV_FILE="$CACHE/toolkits.env"
+RECHECK="${CUDA_BUILD_PROVISION_RECHECK:-0}"
+
+log() { echo "provision: $*" >&2; }
+skip() { echo "skipped: $1: $2" >&2; }
+fail() {
+  echo "error: $1: $2" >&2
+  FAILED=1
+}
+FAILED=0
+now() { date +%s; }
+T_START=$(now)
+
+# One provisioning at a time per cache (parallel CI jobs, a test and a person).
+exec 9>"$CACHE/.lock"
+if ! flock -w 1800 9; then
+  echo "error: another provision.sh holds $CACHE/.lock" >&2
+  exit 1
+fi
+
+# Leftovers of an interrupted run are scratch, never a toolkit.
+rm -rf "$CACHE"/.tmp-* 2>/dev/null || true
+
+# ---------------------------------------------------------------------------
+# smoke test: compile a tiny kernel to PTX and look for its .entry.
+# The kernel also checks that the headers nvcc found belong to this nvcc
+# (an incomplete toolkit silently picks up another toolkit's /usr/include).
+
+SMOKE_CU='#include <cuda_runtime.h>
+#if CUDART_VERSION / 1000 != __CUDACC_VER_MAJOR__ || (CUDART_VERSION % 1000) / 10 != __CUDACC_VER_MINOR__
+#error "cuda_runtime.h does not belong to this nvcc"
+#endif
+extern "C" __global__ void cuda_build_smoke(float *x, float a, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) x[i] = a * x[i];
+}
+'
+
+# smoke NAME EXPECTED_RELEASE NVCC [nvcc args...]
+smoke() {
+  local name="$1" release="$2" nvcc="$3"
+  shift 3
+  local real stamp_key stamp
+  real="$(readlink -f "$nvcc")"
+  # Key: the nvcc that runs (after the wrapper), its size and mtime, the flags.
+  stamp_key="$nvcc $real $(stat -c '%s %Y' "$real") $*"
+  stamp="$STAMPS/$name"
+  if [[ "$RECHECK" != 1 && -f "$stamp" && "$(cat "$stamp")" == "$stamp_key" ]]; then
+    return 0
+  fi
+  local t0 tmp out
+  t0=$(now)
+  tmp="$(mktemp -d)"
+  printf '%s' "$SMOKE_CU" >"$tmp/k.cu"
+  if ! out="$("$nvcc" --version 2>&1)"; then
+    echo "$out" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  if ! grep -q "release $release," <<<"$out"; then
+    echo "$out" >&2
+    echo "$name: $nvcc is not CUDA $release" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  if ! (cd "$tmp" && "$nvcc" "$@" -ptx k.cu -o k.ptx) >&2; then
+    rm -rf "$tmp"
+    return 1
+  fi
+  if ! grep -q '\.entry cuda_build_smoke' "$tmp/k.ptx"; then
+    echo "$name: k.ptx has no .entry cuda_build_smoke" >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  rm -rf "$tmp"
+  mkdir -p "$STAMPS"
+  printf '%s' "$stamp_key" >"$stamp.tmp"
+  mv -f "$stamp.tmp" "$stamp"
+  log "$name: smoke compile to PTX passed ($(($(now) - t0)) s)"
+}
+
+# verified NAME RELEASE NVCC [args]: smoke once per run; report a failure once.
+declare -A VERIFIED=()
+verified() {
+  local name="$1"
+  if [[ -z "${VERIFIED[$name]:-}" ]]; then
+    if smoke "$@"; then
+      VERIFIED[$name]=ok
+    else
+      VERIFIED[$name]=failed
+      fail "$name" "installed, but the smoke compile failed (${*:3})"
+    fi
+  fi
+  [[ "${VERIFIED[$name]}" == ok ]]
+}
+
+# ---------------------------------------------------------------------------
+# CUDA 13.5: NVIDIA's PyPI wheels, no root.
+
+PYPI_MARKER="$PYPI_DIR/.cuda-build-complete"
+PYPI_NVCC="$PYPI_DIR/nvidia/cu13/bin/nvcc"
+
+pypi_present() {
+  [[ -f "$PYPI_MARKER" && "$(cat "$PYPI_MARKER")" == "${PYPI_PINS[*]}" && -x "$PYPI_NVCC" ]]
+}
+
+provision_pypi() {
+  local t0
+  t0=$(now)
+  if ! pypi_present; then
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+      skip "cuda-13.5 (PyPI)" "python3 -m pip is not available"
+      return 0
+    fi
+    # Does the registry answer? (A failure AFTER this is a real failure.)
+    if ! python3 -m pip index versions nvidia-cuda-nvcc --retries 1 --timeout 20 \
+      --disable-pip-version-check >/dev/null 2>&1; then
+      skip "cuda-13.5 (PyPI)" "the Python package index does not answer (pip index versions nvidia-cuda-nvcc failed)"
+      return 0
+    fi
+    log "cuda-13.5: installing ${PYPI_PINS[*]}"
+    local tmp="$CACHE/.tmp-pypi-13.5.$$"
+    rm -rf "$tmp"
+    if ! python3 -m pip install --no-deps --target "$tmp" --disable-pip-version-check --root-user-action=ignore \
+      --no-input --quiet "${PYPI_PINS[@]}" >&2; then
+      rm -rf "$tmp"
+      fail "cuda-13.5 (PyPI)" "pip install of the pinned wheels failed"
+      return 0
+    fi
+    # nvcc does not resolve symlinks; the wheels hold real files, check anyway.
+    if [[ ! -x "$tmp/nvidia/cu13/bin/nvcc" ]]; then
+      rm -rf "$tmp"
+      fail "cuda-13.5 (PyPI)" "the wheels did not provide nvidia/cu13/bin/nvcc"
+      return 0
+    fi
+    printf '%s' "${PYPI_PINS[*]}" >"$tmp/.cuda-build-complete" # written last
+    rm -rf "$PYPI_DIR"
+    mv "$tmp" "$PYPI_DIR"
+    log "cuda-13.5: installed into $PYPI_DIR ($(($(now) - t0)) s)"
+  fi
+  verified cuda-13.5 13.5 "$PYPI_NVCC" || true
+}
+
+# ---------------------------------------------------------------------------
+# CUDA 11.8: Debian bookworm's nvidia-cuda-toolkit, system-wide (root).
+
+SUDO=()
+have_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO=(sudo -n)
+  else
+    return 1
+  fi
+}
+
+# apt_update_ok LOGFILE [apt-get prefix...]: apt-get update, which exits 0 even when
+# the archive does not answer ("W: Failed to fetch"): treat that as a failure.
+apt_update_ok() {
+  local logf="$1"
+  shift
+  "$@" apt-get -q -o Acquire::Retries=1 -o Acquire::http::Timeout=30 update 2>&1 | tee "$logf" >&2 || return 1
+  ! grep -Eq '^(W|E): (Failed to fetch|Some index files failed)' "$logf"
+}
+
+dpkg_installed() {
+  local p
+  for p in "$@"; do
+    [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == "install ok installed" ]] || return 1
+  done
+}
+
+bookworm_present() {
+  command -v dpkg-query >/dev/null 2>&1 && dpkg_installed "${BOOKWORM_PKGS[@]}" && [[ -x /usr/bin/nvcc ]]
+}
+
+# Is there already an enabled bookworm source with both contrib and non-free?
+# (one-line .list entries and deb822 .sources stanzas)
+bookworm_nonfree_configured() {
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [[ -f "$f" ]] || continue
+    if grep -Eq '^[[:space:]]*deb[[:space:]].*[[:space:]]bookworm[[:space:]].*\bcontrib\b' "$f" &&
+      grep -Eq '^[[:space:]]*deb[[:space:]].*[[:space:]]bookworm[[:space:]].*\bnon-free\b' "$f"; then
+      return 0
+    fi
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [[ -f "$f" ]] || continue
+    if awk '
+      function check() { if (suite && contrib && nonfree && enabled) found = 1 }
+      /^[[:space:]]*$/ { check(); suite = contrib = nonfree = 0; enabled = 1; next }
+      BEGIN { enabled = 1 }
+      tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == "bookworm") suite = 1 }
+      tolower($1) == "components:" { for (i = 2; i <= NF; i++) { if ($i == "contrib") contrib = 1; if ($i == "non-free") nonfree = 1 } }
+      tolower($1) == "enabled:" { if (tolower($2) == "no") enabled = 0 }
+      END { check(); exit(found ? 0 : 1) }' "$f"; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+# The archive URI the system already uses for bookworm (deb822), else the default.
+debian_archive_uri() {
+  local uri=""
+  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+    uri="$(awk 'tolower($1) == "uris:" && $2 !~ /security/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)"
+  fi
+  echo "${uri:-$DEBIAN_ARCHIVE_DEFAULT}"
+}
+
+provision_bookworm() {
+  local t0
+  t0=$(now)
+  if ! bookworm_present; then
+    if ! command -v apt-get >/dev/null 2>&1; then
+      skip "cuda-11.8 (Debian bookworm)" "not a Debian system (no apt-get)"
+      return 0
+    fi
+    if [[ "$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")" != bookworm ]]; then
+      skip "cuda-11.8 (Debian bookworm)" "this system is not Debian bookworm"
+      return 0
+    fi
+    if ! have_root; then
+      skip "cuda-11.8 (Debian bookworm)" "installing system packages needs root (or sudo -n)"
+      return 0
+    fi
+    local list=/etc/apt/sources.list.d/cuda-build-bookworm-contrib-non-free.sources
+    if [[ ! -f "$list" ]] && ! bookworm_nonfree_configured; then
+      log "cuda-11.8: enabling bookworm contrib non-free in $list"
+      "${SUDO[@]}" tee "$list" >/dev/null <<EOF
+# Added by cuda-build's build-support/provision.sh: nvidia-cuda-toolkit lives in non-free.
+Types: deb
+URIs: $(debian_archive_uri)
+Suites: bookworm bookworm-updates
+Components: contrib non-free
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+    fi
+    log "cuda-11.8: apt-get update"
+    local ulog
+    ulog="$(mktemp)"
+    if ! apt_update_ok "$ulog" "${SUDO[@]}"; then
+      rm -f "$ulog"
+      skip "cuda-11.8 (Debian bookworm)" "apt-get update failed (the Debian archive does not answer?)"
+      return 0
+    fi
+    rm -f "$ulog"
+    local p cand
+    for p in "${BOOKWORM_PKGS[@]}"; do
+      cand="$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')"
+      if [[ -z "$cand" || "$cand" == "(none)" ]]; then
+        skip "cuda-11.8 (Debian bookworm)" "package $p has no installation candidate"
+        return 0
+      fi
+    done
+    log "cuda-11.8: apt-get install ${BOOKWORM_PKGS[*]} (about 1.6 GB download)"
+    if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y \
+      -o Acquire::Retries=2 --no-install-recommends install "${BOOKWORM_PKGS[@]}" >&2; then
+      fail "cuda-11.8 (Debian bookworm)" "apt-get install ${BOOKWORM_PKGS[*]} failed"
+      return 0
+    fi
+    log "cuda-11.8: installed ($(($(now) - t0)) s)"
+  fi
+  # Debian's nvcc would pick g++-11 by itself (its gcc/g++ wrappers); be explicit
+  # as the crate will be.
+  verified cuda-11.8 11.8 /usr/bin/nvcc -ccbin g++-11 || true
+}
+
+# ---------------------------------------------------------------------------
+# CUDA 12.4: Debian trixie's packages, fetched under a PRIVATE apt setup and
+# unpacked into a standard toolkit tree (nothing installed system-wide).
+
+TRIXIE_MARKER="$TRIXIE_DIR/.cuda-build-complete"
+TRIXIE_NVCC="$TRIXIE_DIR/bin/nvcc"
+
+trixie_present() {
+  [[ -f "$TRIXIE_MARKER" && "$(cat "$TRIXIE_MARKER")" == "${TRIXIE_PKGS[*]}" && -x "$TRIXIE_NVCC" ]]
+}
+
+# Write a private apt configuration under $1 (its own sources, state, cache).
+private_apt_config() {
+  local a="$1"
+  mkdir -p "$a/etc/apt.conf.d" "$a/etc/preferences.d" "$a/etc/sources.list.d" \
+    "$a/state/lists/partial" "$a/cache/archives/partial" "$a/log"
+  : >"$a/state/status"
+  cat >"$a/etc/sources.list" <<EOF
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_archive_uri) trixie main contrib non-free
+EOF
+  cat >"$a/apt.conf" <<EOF
+Dir::Etc "$a/etc";
+Dir::Etc::sourcelist "$a/etc/sources.list";
+Dir::Etc::sourceparts "$a/etc/sources.list.d";
+Dir::Etc::parts "$a/etc/apt.conf.d";
+Dir::Etc::main "$a/etc/apt.conf";
+Dir::Etc::preferences "$a/etc/preferences";
+Dir::Etc::preferencesparts "$a/etc/preferences.d";
+Dir::State "$a/state";
+Dir::State::status "$a/state/status";
+Dir::Cache "$a/cache";
+Dir::Log "$a/log";
+APT::Architecture "amd64";
+APT::Architectures { "amd64"; };
+Acquire::Languages "none";
+Acquire::Retries "1";
+Acquire::http::Timeout "30";
+APT::Sandbox::User "$(id -un)";
+EOF
+  : >"$a/etc/apt.conf"
+}
+
+provision_trixie() {
+  local t0
+  t0=$(now)
+  if ! trixie_present; then
+    if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
+      skip "cuda-12.4 (Debian trixie)" "apt-get / dpkg-deb not available"
+      return 0
+    fi
+    if [[ "$(dpkg --print-architecture 2>/dev/null)" != amd64 ]]; then
+      skip "cuda-12.4 (Debian trixie)" "only set up for amd64"
+      return 0
+    fi
+    if [[ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]]; then
+      skip "cuda-12.4 (Debian trixie)" "no /usr/share/keyrings/debian-archive-keyring.gpg to verify trixie with"
+      return 0
+    fi
+    local work="$CACHE/.tmp-debian-12.4.$$"
+    rm -rf "$work"
+    mkdir -p "$work/debs" "$work/root" "$work/tree"
+    private_apt_config "$work/apt"
+    log "cuda-12.4: apt-get update (private APT_CONFIG, trixie main contrib non-free)"
+    if ! APT_CONFIG="$work/apt/apt.conf" apt_update_ok "$work/update.log" env; then
+      rm -rf "$work"
+      skip "cuda-12.4 (Debian trixie)" "apt-get update for trixie failed (the Debian archive does not answer?)"
+      return 0
+    fi
+    local p cand
+    for p in "${TRIXIE_PKGS[@]}"; do
+      cand="$(APT_CONFIG="$work/apt/apt.conf" apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')"
+      if [[ -z "$cand" || "$cand" == "(none)" ]]; then
+        rm -rf "$work"
+        skip "cuda-12.4 (Debian trixie)" "trixie has no package $p"
+        return 0
+      fi
+    done
+    log "cuda-12.4: apt-get download ${TRIXIE_PKGS[*]} (about 1 GB)"
+    if ! (cd "$work/debs" && APT_CONFIG="$work/apt/apt.conf" apt-get -q download "${TRIXIE_PKGS[@]}" >&2); then
+      rm -rf "$work"
+      fail "cuda-12.4 (Debian trixie)" "apt-get download ${TRIXIE_PKGS[*]} failed"
+      return 0
+    fi
+    local t1
+    t1=$(now)
+    log "cuda-12.4: downloaded ($((t1 - t0)) s); unpacking"
+    local deb
+    for deb in "$work"/debs/*.deb; do
+      dpkg-deb -x "$deb" "$work/root"
+    done
+    rm -rf "$work/debs" # free 1 GB before laying out
+    if ! layout_trixie "$work/root" "$work/tree"; then
+      rm -rf "$work"
+      fail "cuda-12.4 (Debian trixie)" "the unpacked packages lack files of a toolkit tree"
+      return 0
+    fi
+    printf '%s' "${TRIXIE_PKGS[*]}" >"$work/tree/.cuda-build-complete" # written last
+    rm -rf "$TRIXIE_DIR"
+    mv "$work/tree" "$TRIXIE_DIR"
+    rm -rf "$work"
+    log "cuda-12.4: laid out in $TRIXIE_DIR ($(($(now) - t1)) s unpack + layout, $(($(now) - t0)) s in all)"
+  fi
+  verified cuda-12.4 12.4 "$TRIXIE_NVCC" || true
+}
+
+# layout_trixie UNPACKED_ROOT TREE: a standard toolkit tree from Debian's split layout.
+layout_trixie() {
+  local u="$1" t="$2" f
+  local ml="$u/usr/lib/x86_64-linux-gnu" tk="$u/usr/lib/nvidia-cuda-toolkit"
+  mkdir -p "$t/bin/crt" "$t/nvvm/bin" "$t/nvvm/lib64" "$t/nvvm/include" "$t/include" "$t/lib64/stubs" || return 1
+  # bin/: the real nvcc binary (Debian's /usr/bin/nvcc is a wrapper script), the tools.
+  cp -p "$tk/bin/nvcc" "$t/bin/nvcc" || return 1
+  cp -p "$tk/bin/crt/link.stub" "$tk/bin/crt/prelink.stub" "$t/bin/crt/" || return 1
+  for f in ptxas fatbinary nvlink cudafe++ cuobjdump nvdisasm bin2c nvprune cu++filt __nvcc_device_query; do
+    cp -p "$u/usr/bin/$f" "$t/bin/$f" || return 1
+  done
+  # nvvm/: cicc, libdevice, libnvvm
+  cp -p "$tk/bin/cicc" "$t/nvvm/bin/cicc" || return 1
+  cp -pr "$tk/libdevice" "$t/nvvm/libdevice" || return 1
+  cp -p "$ml"/libnvvm.so.4.* "$t/nvvm/lib64/" || return 1
+  (cd "$t/nvvm/lib64" && ln -s libnvvm.so.4.* libnvvm.so.4 && ln -s libnvvm.so.4 libnvvm.so) || return 1
+  cp -p "$u/usr/include/nvvm.h" "$t/nvvm/include/" || return 1
+  # include/: every header of nvidia-cuda-dev + cccl (cub, thrust, cuda/std), crt/
+  cp -pr "$u/usr/include/." "$t/include/" || return 1
+  rm -f "$t/include/nvvm.h" || return 1
+  # lib64/: cudart (shared + static), cudadevrt, culibos, the driver stub
+  cp -pd "$ml"/libcudart.so* "$t/lib64/" || return 1
+  cp -p "$ml/libcudart_static.a" "$ml/libcudadevrt.a" "$ml/libculibos.a" "$t/lib64/" || return 1
+  cp -p "$ml/stubs/libcuda.so" "$t/lib64/stubs/" || return 1
+  # nvcc.profile with paths relative to bin/ (Debian's hard-codes /usr).
+  cat >"$t/bin/nvcc.profile" <<'EOF' || return 1
+
+TOP              = $(_HERE_)/..
+
+CICC_PATH        = $(TOP)/nvvm/bin
+NVVMIR_LIBRARY_DIR = $(TOP)/nvvm/libdevice
+
+LD_LIBRARY_PATH += $(TOP)/lib64:
+PATH            += $(CICC_PATH):$(_HERE_):
+
+INCLUDES        +=  "-I$(TOP)/include" $(_SPACE_)
+
+LIBRARIES        =+ $(_SPACE_) "-L$(TOP)/lib64/stubs" "-L$(TOP)/lib64"
+
+CUDAFE_FLAGS    +=
+PTXAS_FLAGS     +=
+EOF
+  # sanity: everything nvcc needs is a real file
+  for f in bin/nvcc bin/ptxas bin/fatbinary bin/nvlink bin/cudafe++ bin/bin2c nvvm/bin/cicc \
+    nvvm/libdevice/libdevice.10.bc include/cuda.h include/cuda_runtime.h include/crt/host_config.h \
+    include/cub/cub.cuh include/thrust/version.h include/cuda/std/version \
+    lib64/libcudart_static.a lib64/libcudadevrt.a lib64/stubs/libcuda.so; do
+    if [[ ! -f "$t/$f" || -L "$t/$f" ]]; then
+      echo "cuda-12.4: missing $f" >&2
+      return 1
+    fi
+  done
+}
+
+# ---------------------------------------------------------------------------
+
+case "$MODE" in
+  user)
+    provision_pypi
+    ;;
+  all)
+    provision_pypi
+    provision_bookworm
+    provision_trixie
+    ;;
+  env) ;;
+esac
+
+# Report every toolkit that is present (also ones an earlier `all` provisioned),
+# each verified by its smoke compile (or a stamp of one); a failed one was
+# already reported as an error.
+LINES=()
+if bookworm_present && verified cuda-11.8 11.8 /usr/bin/nvcc -ccbin g++-11; then
+  LINES+=("CUDA_BUILD_TEST_NVCC_11_8=/usr/bin/nvcc")
+fi
+if trixie_present && verified cuda-12.4 12.4 "$TRIXIE_NVCC"; then
+  LINES+=("CUDA_BUILD_TEST_NVCC_12_4=$TRIXIE_NVCC")
+fi
+if pypi_present && verified cuda-13.5 13.5 "$PYPI_NVCC"; then
+  LINES+=("CUDA_BUILD_TEST_NVCC_13_5=$PYPI_NVCC")
+fi
+
+# The same lines on stdout and in the env file (NAME=VALUE, sourceable).
+: >"$ENV_FILE.tmp"
+for l in ${LINES[@]+"${LINES[@]}"}; do
+  printf '%s=%q\n' "${l%%=*}" "${l#*=}" | tee -a "$ENV_FILE.tmp"
+done
+mv -f "$ENV_FILE.tmp" "$ENV_FILE"
+
+log "done in $(($(now) - T_START)) s; ${#LINES[@]} toolkit(s); env file $ENV_FILE"
+if [[ "$FAILED" != 0 ]]; then
+  exit 1
+fi
