@@ -108,6 +108,21 @@ impl Cuda {
                 .map(|(ma, mi)| Directive::Cfg { name: format!("cuda_ge_{ma}_{mi}"), value: None }),
         );
         out.extend(emit::check_cfgs(Some((v.major, v.minor))));
+        out.extend(self.link_directives()?);
+        let mut watched = self.toolkit.watched_files.clone();
+        watched.sort();
+        watched.dedup();
+        for f in &watched {
+            out.push(Directive::RerunIfChanged(path_str(f)?));
+        }
+        out.extend(emit::rerun_env(&self.env));
+        out.extend(self.warnings.iter().map(|w| Directive::Warning(w.clone())));
+        Ok(out)
+    }
+
+    /// Link search paths, libraries and link args for the requested links.
+    pub(crate) fn link_directives(&self) -> Result<Vec<Directive>, Error> {
+        let mut out = Vec::new();
 
         let mut search: Vec<PathBuf> = self.toolkit.lib_dirs.clone();
         let mut libs = Vec::new();
@@ -143,14 +158,6 @@ impl Cuda {
                 out.push(Directive::LinkArg(format!("-Wl,-rpath,{}", path_str(&dir)?)));
             }
         }
-        let mut watched = self.toolkit.watched_files.clone();
-        watched.sort();
-        watched.dedup();
-        for f in &watched {
-            out.push(Directive::RerunIfChanged(path_str(f)?));
-        }
-        out.extend(emit::rerun_env(&self.env));
-        out.extend(self.warnings.iter().map(|w| Directive::Warning(w.clone())));
         Ok(out)
     }
 

@@ -124,6 +124,11 @@ impl Env {
             .unwrap_or_default()
     }
 
+    /// A variable cargo sets for build scripts (`OUT_DIR`, `NUM_JOBS`, ...): read, not recorded.
+    pub fn cargo_var(&self, name: &str) -> Option<OsString> {
+        self.raw(name).filter(|v| !v.is_empty())
+    }
+
     /// The triple cargo builds for (`TARGET`), if this runs in a build script.
     pub fn target(&self) -> Option<String> {
         self.raw("TARGET").and_then(|v| v.into_string().ok()).filter(|v| !v.is_empty())

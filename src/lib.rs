@@ -35,12 +35,15 @@
 #![warn(missing_docs)]
 
 pub mod arch;
+mod cache;
 mod check;
 pub mod compat;
+pub mod compile;
 mod cuda;
 mod emit;
 mod env;
 mod error;
+mod fsx;
 mod json;
 mod probe;
 mod run;
@@ -48,6 +51,7 @@ pub mod toolkit;
 mod version;
 
 pub use check::{Check, Status};
+pub use compile::{Compiled, CompiledKernel, Format, Kernels};
 pub use cuda::{Cuda, Cudart};
 pub use emit::Directive;
 pub use env::Env;

@@ -129,10 +129,11 @@ impl Probe {
         let (located, searched) = locate::locate(&env);
         let mut candidates = inspect_all(&env, located);
         let mut checks = Vec::new();
-        let chosen = choose(&mut candidates, required.as_ref(), self.timeout, &mut checks);
+        let ctx = Ctx { env: &env, timeout: self.timeout };
+        let chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
         let search = Search { required, searched, candidates };
         let result = match chosen {
-            Some(i) => finish(&search.candidates[i], self.timeout, &mut checks),
+            Some(i) => finish(&search.candidates[i], ctx, &mut checks),
             None => Err(search.to_error()),
         };
         let mut search = search;
@@ -207,12 +208,7 @@ fn file_version(l: &Layout) -> Option<CudaVersion> {
 }
 
 /// Picks the winner's index, setting a refusal on every other candidate.
-fn choose(
-    cands: &mut [Candidate],
-    req: Option<&VersionReq>,
-    timeout: Duration,
-    checks: &mut Vec<Check>,
-) -> Option<usize> {
+fn choose(cands: &mut [Candidate], req: Option<&VersionReq>, ctx: Ctx<'_>, checks: &mut Vec<Check>) -> Option<usize> {
     // An explicit choice is final: the first explicit variable decides, for better or worse.
     if let Some(e) = cands.iter().position(|c| c.source.is_explicit()) {
         let by = cands[e].source.to_string();
@@ -228,7 +224,7 @@ fn choose(
                 c.refusal = Some(Refusal::Overridden(by.clone()));
             }
         }
-        return judge(&mut cands[e], req, timeout).then_some(e);
+        return judge(&mut cands[e], req, ctx).then_some(e);
     }
 
     let mut order: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].refusal.is_none()).collect();
@@ -240,7 +236,7 @@ fn choose(
     for i in order {
         match winner {
             None => {
-                if judge(&mut cands[i], req, timeout) {
+                if judge(&mut cands[i], req, ctx) {
                     winner = Some(i);
                 }
             }
@@ -259,7 +255,7 @@ fn fmt_version(v: Option<CudaVersion>) -> String {
 
 /// Decides one candidate: settles its version (spawning nvcc only when no file gives one,
 /// or the range compares patch numbers) and checks the range. Sets the refusal on failure.
-fn judge(c: &mut Candidate, req: Option<&VersionReq>, timeout: Duration) -> bool {
+fn judge(c: &mut Candidate, req: Option<&VersionReq>, ctx: Ctx<'_>) -> bool {
     if c.refusal.is_some() {
         return false;
     }
@@ -267,7 +263,7 @@ fn judge(c: &mut Candidate, req: Option<&VersionReq>, timeout: Duration) -> bool
     let needs_nvcc =
         c.version.is_none() || (req.is_some_and(VersionReq::needs_patch) && file_version(layout).is_none());
     if needs_nvcc {
-        match nvcc_version(&layout.nvcc, timeout) {
+        match nvcc_version(ctx, &layout.nvcc) {
             Ok(v) => c.version = Some(v),
             Err(r) => {
                 c.refusal = Some(r);
@@ -288,15 +284,27 @@ fn judge(c: &mut Candidate, req: Option<&VersionReq>, timeout: Duration) -> bool
     true
 }
 
-fn nvcc_version(nvcc: &Path, timeout: Duration) -> Result<CudaVersion, Refusal> {
-    let out = run::run(nvcc, &["--version"], timeout).map_err(Refusal::NvccFailed)?;
-    CudaVersion::from_nvcc_output(&format!("{}\n{}", out.stdout, out.stderr))
-        .map_err(|e: ParseError| Refusal::UnknownVersion(e.to_string()))
+fn nvcc_version(ctx: Ctx<'_>, nvcc: &Path) -> Result<CudaVersion, Refusal> {
+    if let Some(v) = crate::cache::get(ctx.env, "--version", nvcc).and_then(|t| CudaVersion::parse(&t).ok()) {
+        return Ok(v);
+    }
+    let out = run::run(nvcc, &["--version"], ctx.timeout).map_err(Refusal::NvccFailed)?;
+    let v = CudaVersion::from_nvcc_output(&format!("{}\n{}", out.stdout, out.stderr))
+        .map_err(|e: ParseError| Refusal::UnknownVersion(e.to_string()))?;
+    crate::cache::put(ctx.env, "--version", nvcc, &v.to_string());
+    Ok(v)
+}
+
+/// What deciding a candidate needs besides the candidate.
+#[derive(Clone, Copy)]
+struct Ctx<'a> {
+    env: &'a Env,
+    timeout: Duration,
 }
 
 /// Builds the chosen [`Toolkit`]: the full version (nvcc spawned at most once, and not at
 /// all when version.json / version.txt answer), cross-checked against the other sources.
-fn finish(c: &Candidate, timeout: Duration, checks: &mut Vec<Check>) -> Result<Toolkit, Error> {
+fn finish(c: &Candidate, ctx: Ctx<'_>, checks: &mut Vec<Check>) -> Result<Toolkit, Error> {
     let layout = c.layout.as_ref().ok_or_else(|| Error::NotFound(Box::default()))?;
     let mut sources: Vec<(VersionSource, CudaVersion)> = Vec::new();
     if let Some((path, Ok(v))) = &layout.file_version {
@@ -312,7 +320,7 @@ fn finish(c: &Candidate, timeout: Duration, checks: &mut Vec<Check>) -> Result<T
         let from_judge = c.version.filter(|v| v.patch.is_some());
         let v = match from_judge {
             Some(v) => v,
-            None => nvcc_version(&layout.nvcc, timeout).map_err(|r| {
+            None => nvcc_version(ctx, &layout.nvcc).map_err(|r| {
                 let mut bad = c.clone();
                 bad.refusal = Some(r);
                 Error::Explicit(Box::new(Search { required: None, searched: Vec::new(), candidates: vec![bad] }))

@@ -1,8 +1,9 @@
 //! Running external tools: no shell, a timeout, bounded output, and errors that name the tool.
 
+use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use wait_timeout::ChildExt;
@@ -15,54 +16,109 @@ const MAX_OUTPUT: u64 = 4 << 20;
 /// What a tool printed, decoded lossily (a non-UTF-8 byte never fails a probe).
 #[derive(Debug)]
 pub(crate) struct Output {
+    pub status: ExitStatus,
     pub stdout: String,
     pub stderr: String,
 }
 
+/// A command to run: program, arguments, optional working directory.
+pub(crate) struct Cmd {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub cwd: Option<PathBuf>,
+}
+
+impl Cmd {
+    pub(crate) fn new(program: impl Into<PathBuf>) -> Self {
+        Cmd { program: program.into(), args: Vec::new(), cwd: None }
+    }
+
+    pub(crate) fn arg(&mut self, a: impl Into<OsString>) -> &mut Self {
+        self.args.push(a.into());
+        self
+    }
+
+    /// The command line as a person would type it (for messages only; nothing runs a shell).
+    pub(crate) fn display(&self) -> String {
+        std::iter::once(self.program.as_os_str())
+            .chain(self.args.iter().map(OsString::as_os_str))
+            .map(|a| {
+                let s = a.to_string_lossy();
+                if s.is_empty() || s.contains([' ', '"', '\'', '[', ']']) {
+                    format!("'{s}'")
+                } else {
+                    s.into_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn error(&self, problem: ToolProblem) -> ToolError {
+        ToolError {
+            program: self.program.clone(),
+            args: self.args.iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+            problem,
+        }
+    }
+
+    /// Runs to completion within `timeout`, whatever the exit status.
+    pub(crate) fn output(&self, timeout: Duration) -> Result<Output, ToolError> {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(cwd) = &self.cwd {
+            command.current_dir(cwd);
+        }
+        let mut child = command.spawn().map_err(|e| self.error(ToolProblem::Spawn(e.to_string())))?;
+        // Read both pipes on threads so a tool that fills one never blocks on it.
+        let pipes: [Option<Box<dyn Read + Send>>; 2] = [
+            child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+            child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ];
+        let readers: Vec<_> = pipes
+            .into_iter()
+            .map(|pipe| {
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    if let Some(pipe) = pipe {
+                        let _ = pipe.take(MAX_OUTPUT).read_to_end(&mut buf);
+                    }
+                    buf
+                })
+            })
+            .collect();
+        let status = match child.wait_timeout(timeout) {
+            Ok(Some(status)) => status,
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // The readers may wait on a grandchild holding the pipes: leave them.
+                return Err(self.error(ToolProblem::Timeout(timeout)));
+            }
+            Err(e) => return Err(self.error(ToolProblem::Spawn(e.to_string()))),
+        };
+        let mut outs = readers.into_iter().map(|r| r.join().unwrap_or_default());
+        let stdout = String::from_utf8_lossy(&outs.next().unwrap_or_default()).into_owned();
+        let stderr = String::from_utf8_lossy(&outs.next().unwrap_or_default()).into_owned();
+        Ok(Output { status, stdout, stderr })
+    }
+
+    /// Runs and requires exit status 0.
+    pub(crate) fn success(&self, timeout: Duration) -> Result<Output, ToolError> {
+        let out = self.output(timeout)?;
+        if !out.status.success() {
+            return Err(self
+                .error(ToolProblem::Failed { status: out.status.to_string(), stderr: out.stderr.trim().to_owned() }));
+        }
+        Ok(out)
+    }
+}
+
 /// Runs `program args` and returns its output when it exits 0 within `timeout`.
 pub(crate) fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, ToolError> {
-    let err = |problem| ToolError {
-        program: PathBuf::from(program),
-        args: args.iter().map(|a| a.to_string()).collect(),
-        problem,
-    };
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| err(ToolProblem::Spawn(e.to_string())))?;
-    // Read both pipes on threads so a tool that fills one never blocks on it.
-    let readers: Vec<_> = [
-        child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .map(|pipe| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(pipe) = pipe {
-                let _ = pipe.take(MAX_OUTPUT).read_to_end(&mut buf);
-            }
-            buf
-        })
-    })
-    .collect();
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(err(ToolProblem::Timeout(timeout)));
-        }
-        Err(e) => return Err(err(ToolProblem::Spawn(e.to_string()))),
-    };
-    let mut outs = readers.into_iter().map(|r| r.join().unwrap_or_default());
-    let stdout = String::from_utf8_lossy(&outs.next().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&outs.next().unwrap_or_default()).into_owned();
-    if !status.success() {
-        return Err(err(ToolProblem::Failed { status: status.to_string(), stderr: stderr.trim().to_owned() }));
+    let mut cmd = Cmd::new(program);
+    for a in args {
+        cmd.arg(*a);
     }
-    Ok(Output { stdout, stderr })
+    cmd.success(timeout)
 }

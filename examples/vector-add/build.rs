@@ -1,0 +1,7 @@
+fn main() {
+    let cuda = cuda_build::Probe::new().version_req(">=11.8, <14").find_or_exit();
+    // Every .cu below kernels/, as a fatbin for CUDAARCHS (or the default), with
+    // $OUT_DIR/kernels.rs listing each module's image and entry names.
+    cuda.kernels().dir("kernels").fatbin().compile_or_exit();
+    cuda.emit();
+}
