@@ -312,7 +312,8 @@ fn bad_specs_fail_before_any_nvcc_runs() {
 fn arch_variables_in_precedence_order() {
     let Some(_) = real_nvcc("12.4") else { return };
     let krate = Crate::new();
-    let cases: [(&[(&str, &str)], &[&str]); 4] = [
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Vars, &[&str]); 4] = [
         (&[("CUDAARCHS", "80-real"), ("TORCH_CUDA_ARCH_LIST", "7.5"), ("CUDA_COMPUTE_CAP", "86")], &["sm_80"]),
         (&[("TORCH_CUDA_ARCH_LIST", "7.5;8.6+PTX"), ("CUDA_COMPUTE_CAP", "80")], &["sm_75", "sm_86", "compute_86"]),
         (&[("CUDA_COMPUTE_CAP", "86")], &["sm_86", "compute_86"]),
