@@ -1,0 +1,147 @@
+//! The vector-add example built by cargo exactly as a user would, with the real CUDA 13.5:
+//! the acceptance checks (archs in the fatbin, zero-nvcc no-op, header touch,
+//! bad arch) and cargo's jobserver limit (`-j1`: one nvcc at a time).
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime};
+
+use common::real_nvcc;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn target() -> PathBuf {
+    root().join("target/vector-add-test")
+}
+
+/// A launcher logging each nvcc run and the number running at once.
+fn launcher(dir: &Path) -> PathBuf {
+    let p = dir.join("launcher.sh");
+    let script = format!(
+        "#!/bin/sh\nd='{d}'\ntouch \"$d/running.$$\"\necho \"$(ls \"$d\" | grep -c '^running\\.')\" >> \"$d/concurrency.log\"\nfor a; do case \"$a\" in *.cu) basename \"$a\" >> \"$d/runs.log\";; esac; done\nsleep 0.5\n\"$@\"\nrc=$?\nrm -f \"$d/running.$$\"\nexit $rc\n",
+        d = dir.display()
+    );
+    fs::write(&p, script).unwrap();
+    fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    p
+}
+
+fn take(dir: &Path, log: &str) -> Vec<String> {
+    let text = fs::read_to_string(dir.join(log)).unwrap_or_default();
+    let _ = fs::remove_file(dir.join(log));
+    let mut v: Vec<String> = text.lines().map(str::to_owned).collect();
+    v.sort();
+    v
+}
+
+fn cargo(args: &[&str], nvcc_bin: &Path, launcher: &Path, archs: &str) -> Output {
+    let path = format!("{}:{}", nvcc_bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(args)
+        .args(["-p", "vector-add"])
+        .current_dir(root())
+        .env("CARGO_TARGET_DIR", target())
+        .env("PATH", path)
+        .env("CUDAARCHS", archs)
+        .env("CUDA_BUILD_LAUNCHER", launcher);
+    for v in [
+        "NVCC",
+        "CUDACXX",
+        "CUDA_PATH",
+        "CUDA_HOME",
+        "CUDAToolkit_ROOT",
+        "CUDA_ROOT",
+        "CUDA_TOOLKIT_ROOT_DIR",
+        "TORCH_CUDA_ARCH_LIST",
+        "CUDA_COMPUTE_CAP",
+        "RUSTFLAGS",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The newest vector_add.fatbin under the test's target dir.
+fn fatbin() -> PathBuf {
+    let build = target().join("debug/build");
+    fs::read_dir(build)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("out/kernels/vector_add.fatbin"))
+        .filter(|p| p.is_file())
+        .max_by_key(|p| fs::metadata(p).unwrap().modified().unwrap())
+        .unwrap()
+}
+
+#[test]
+fn vector_add_acceptance_and_jobserver() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let bin = nvcc.parent().unwrap().to_path_buf();
+    let logs = tempfile::tempdir().unwrap();
+    let launcher = launcher(logs.path());
+
+    // A fresh state for the arch list used below, whatever an earlier run left.
+    let out = cargo(&["build"], &bin, &launcher, "75;86");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listing =
+        Command::new(bin.join("cuobjdump")).args(["--list-elf", "--list-ptx"]).arg(fatbin()).output().unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+    assert!(listing.contains("ELF file    1: vector_add.sm_75.cubin"), "{listing}");
+    assert!(listing.contains("ELF file    2: vector_add.sm_86.cubin"), "{listing}");
+    assert!(listing.contains("PTX file    1: vector_add.sm_86.ptx"), "{listing}");
+    assert_eq!(listing.matches("PTX file").count(), 1, "{listing}");
+    take(logs.path(), "runs.log");
+
+    let out = cargo(&["build"], &bin, &launcher, "75;86");
+    assert!(out.status.success());
+    assert_eq!(take(logs.path(), "runs.log"), Vec::<String>::new(), "a second build runs zero nvcc");
+
+    let header = root().join("examples/vector-add/kernels/common.cuh");
+    fs::File::options()
+        .append(true)
+        .open(&header)
+        .unwrap()
+        .set_modified(SystemTime::now() + Duration::from_secs(2))
+        .unwrap();
+    let out = cargo(&["build"], &bin, &launcher, "75;86");
+    assert!(out.status.success());
+    assert_eq!(take(logs.path(), "runs.log"), ["vector_add.cu"], "only the kernel including common.cuh");
+
+    let run = cargo(&["run", "-q"], &bin, &launcher, "75;86");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout.contains("archs: sm_75 sm_86 compute_86"), "{stdout}");
+    assert!(stdout.contains("entries: vector_add vector_add_vec4"), "{stdout}");
+    assert!(stdout.contains("module scale:") && stdout.contains("entries: scale"), "{stdout}");
+    assert!(
+        stdout.contains("skipped: no CUDA device") || stdout.contains("vector_add of 1048576 floats: correct"),
+        "{stdout}"
+    );
+
+    let out = cargo(&["build"], &bin, &launcher, "20");
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(err.contains("GPU architecture sm_20 (from CUDAARCHS) is not supported by CUDA 13.5.37"), "{err}");
+    assert!(err.contains("75 80 86 87 88 89 90 100 103 107 110 120 121"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // cargo -j1: the build script holds the only token, so nvcc runs one at a time;
+    // -j2 lets two run. A new arch list recompiles both kernels each time.
+    for (jobs, archs, max) in [("1", "80-real", "1"), ("2", "86-real", "2")] {
+        take(logs.path(), "concurrency.log");
+        let out = cargo(&["build", "-j", jobs], &bin, &launcher, archs);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let seen = take(logs.path(), "concurrency.log");
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen.iter().max().map(String::as_str), Some(max), "-j{jobs}: {seen:?}");
+    }
+}
