@@ -2,6 +2,8 @@
 //! the acceptance checks (archs in the fatbin, zero-nvcc no-op, header touch,
 //! bad arch) and cargo's jobserver limit (`-j1`: one nvcc at a time).
 
+#![allow(clippy::disallowed_methods)] // tests pass the real PATH through
+
 mod common;
 
 use std::fs;
