@@ -15,4 +15,15 @@ while IFS= read -r line; do
   [[ "$line" == CUDA_BUILD_TEST_NVCC_*=* ]] && export "${line?}"
 done <<<"$toolkits"
 
+# Compiler caches for the launcher tests (Debian's packages; tests skip without them outside CI).
+need=()
+for tool in ccache sccache; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if ((${#need[@]})); then
+  if [[ $(id -u) == 0 ]]; then
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+  else
+    echo "test.sh: not root, so ${need[*]} not installed: the launcher tests will skip" >&2
+  fi
+fi
+
 cargo test --locked "$@"
