@@ -15,9 +15,11 @@ while IFS= read -r line; do
   [[ "$line" == CUDA_BUILD_TEST_NVCC_*=* ]] && export "${line?}"
 done <<<"$toolkits"
 
-# Compiler caches for the launcher tests (Debian's packages; tests skip without them outside CI).
+# Compiler caches for the launcher tests and libclang for bindgen (Debian's packages; tests skip without them outside CI).
 need=()
 for tool in ccache sccache; do command -v "$tool" >/dev/null || need+=("$tool"); done
+# libclang for the `bindgen` feature's test.
+ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || need+=(libclang-dev)
 if ((${#need[@]})); then
   if [[ $(id -u) == 0 ]]; then
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
@@ -27,3 +29,6 @@ if ((${#need[@]})); then
 fi
 
 cargo test --locked "$@"
+if [[ $# == 0 ]]; then
+  cargo test --locked --features bindgen --test bindgen
+fi

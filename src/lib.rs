@@ -35,6 +35,8 @@
 #![warn(missing_docs)]
 
 pub mod arch;
+#[cfg(feature = "bindgen")]
+mod bindings;
 mod cache;
 mod check;
 pub mod compat;
