@@ -30,5 +30,5 @@ fi
 
 cargo test --locked "$@"
 if [[ $# == 0 ]]; then
-  cargo test --locked --features bindgen --test bindgen
+  cargo test --locked --features bindgen,driver --test bindgen --test host_driver
 fi

@@ -92,8 +92,27 @@ fn to_json(r: &Report) -> Value {
         .iter()
         .map(|c| json!({"name": c.name, "status": c.status.to_string(), "message": c.message}))
         .collect();
+    let host = r.host_compiler.as_ref().map(|h| {
+        json!({
+            "path": path(&h.path),
+            "kind": h.kind.to_string(),
+            "version": h.version.map(|v| v.to_string()),
+            "supported": h.supported,
+            "source": h.source,
+        })
+    });
+    let driver = json!({
+        "version": r.driver.version.as_ref().map(|v| v.to_string()),
+        "source": r.driver.source,
+        "gpus": r.driver.gpus.iter().map(|g| json!({
+            "name": g.name,
+            "compute_cap": g.compute_cap.map(|a| format!("{}.{}", a.major, a.minor)),
+        })).collect::<Vec<_>>(),
+    });
     json!({
         "ok": r.ok(),
+        "host_compiler": host,
+        "driver": driver,
         "required": r.search.required.as_ref().map(|q| q.to_string()),
         "toolkit": toolkit,
         "candidates": candidates,
@@ -121,6 +140,28 @@ fn print_text(r: &Report) {
             }
         }
         Err(_) => println!("  toolkit:   none"),
+    }
+    match &r.host_compiler {
+        Some(h) => println!(
+            "  host:      {} {} at {} (from {}){}",
+            h.kind,
+            h.version.map_or_else(|| "?".to_owned(), |v| v.to_string()),
+            h.path.display(),
+            h.source,
+            if h.supported { "" } else { ": NOT supported by this toolkit" }
+        ),
+        None => println!("  host:      (not checked)"),
+    }
+    match &r.driver.version {
+        Some(v) => println!(
+            "  driver:    {v} (from {}) — the driver's version, not a toolkit's",
+            r.driver.source.as_deref().unwrap_or("?")
+        ),
+        None => println!("  driver:    none seen (normal on a build machine)"),
+    }
+    for g in &r.driver.gpus {
+        let cc = g.compute_cap.map_or_else(|| "?".to_owned(), |a| format!("{}.{}", a.major, a.minor));
+        println!("  gpu:       {} (compute capability {cc})", g.name);
     }
     if let Some(req) = &r.search.required {
         println!("  required:  {req}");

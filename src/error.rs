@@ -77,6 +77,17 @@ pub enum Error {
         /// What nvcc printed.
         output: String,
     },
+    /// No host compiler nvcc accepts: checked before nvcc runs.
+    HostCompiler {
+        /// The toolkit's version.
+        toolkit: CudaVersion,
+        /// The compiler found, if any.
+        found: Option<Box<crate::host::HostCompiler>>,
+        /// What is wrong.
+        problem: String,
+        /// The exact fix.
+        fix: String,
+    },
     /// A tool other than nvcc (ar, nvcc's queries) failed, hung, or could not start.
     Tool(ToolError),
     /// A file operation failed.
@@ -208,6 +219,9 @@ impl fmt::Display for Error {
                 writeln!(f, "nvcc failed on {} ({status})", kernel.display())?;
                 writeln!(f, "  command: {command}")?;
                 write!(f, "{}", output.trim_end())
+            }
+            Error::HostCompiler { toolkit, problem, fix, .. } => {
+                write!(f, "no host C++ compiler that CUDA {toolkit} accepts: {problem}\n  fix: {fix}")
             }
             Error::Tool(e) => write!(f, "{e}"),
             Error::Io { action, path, error } => write!(f, "cannot {action} {}: {error}", path.display()),

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use crate::check::{Check, Status};
 use crate::compat;
+use crate::driver::{self, Driver};
 use crate::env::Env;
 use crate::error::{Error, ParseError};
+use crate::host::{self, HostCompiler};
 use crate::run;
 use crate::toolkit::layout::{self, Layout};
 use crate::toolkit::locate::{self, Hint};
@@ -50,6 +52,10 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// The chosen toolkit, or why there is none.
     pub result: Result<Toolkit, Error>,
+    /// The host compiler nvcc would use (full reports only, when a toolkit was chosen).
+    pub host_compiler: Option<HostCompiler>,
+    /// The driver and GPUs seen (full reports probe nvidia-smi; builds read `/proc` only).
+    pub driver: Driver,
     pub(crate) env: Env,
 }
 
@@ -84,7 +90,8 @@ impl Probe {
         self
     }
 
-    /// How long nvcc may take to print its version (default 60 s).
+    /// How long nvcc and the host compiler may take to print their versions (default 60 s);
+    /// nvidia-smi gets at most 10 s.
     pub fn tool_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = timeout;
         self
@@ -92,7 +99,7 @@ impl Probe {
 
     /// The toolkit, or an error that lists every candidate and the fix.
     pub fn find(&self) -> Result<Cuda, Error> {
-        let report = self.report();
+        let report = self.run(false);
         let warnings = report.checks.iter().filter(|c| c.status == Status::Warn).map(|c| c.message.clone()).collect();
         report.result.map(|toolkit| Cuda::new(toolkit, report.env, warnings))
     }
@@ -119,8 +126,15 @@ impl Probe {
         }
     }
 
-    /// Runs the search and returns everything it saw; never fails.
+    /// Runs the search and every check (host compiler, driver and GPUs) and returns
+    /// everything it saw; never fails. This is what the doctor prints.
     pub fn report(&self) -> Report {
+        self.run(true)
+    }
+
+    /// `full`: also ask the host compiler and nvidia-smi (the doctor); a build reads
+    /// only `/proc` for the driver and leaves the host compiler to kernel compilation.
+    fn run(&self, full: bool) -> Report {
         let env = self.env.clone();
         let required = match self.req.as_deref().map(VersionReq::parse).transpose() {
             Ok(r) => r,
@@ -147,7 +161,44 @@ impl Probe {
             ),
             Err(e) => checks.insert(0, Check::error("toolkit", e.to_string())),
         }
-        Report { search, checks, result, env }
+        let driver =
+            if full { driver::probe(&env, self.timeout.min(driver::NVIDIA_SMI_TIMEOUT)) } else { driver::quick(&env) };
+        let mut host_compiler = None;
+        if let Ok(t) = &result {
+            if full {
+                let allow = env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
+                match host::select(&env, t, None, allow, self.timeout) {
+                    Ok(sel) => {
+                        let c = &sel.compiler;
+                        let line = format!(
+                            "{} {} at {} (from {}){}",
+                            c.kind,
+                            c.version.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+                            c.path.display(),
+                            c.source,
+                            if c.supported { String::new() } else { " used with -allow-unsupported-compiler".into() }
+                        );
+                        checks.push(match &sel.warning {
+                            Some(w) => Check::warn("host-compiler", w.clone()),
+                            None if c.supported => Check::ok("host-compiler", line),
+                            None => Check::warn("host-compiler", line),
+                        });
+                        host_compiler = Some(sel.compiler);
+                    }
+                    Err(e) => {
+                        if let Error::HostCompiler { found: Some(c), .. } = &e {
+                            host_compiler = Some((**c).clone());
+                        }
+                        checks.push(Check::error("host-compiler", e.to_string()));
+                    }
+                }
+            }
+            checks.extend(driver::checks(&driver, &t.version, None));
+        }
+        for note in &driver.notes {
+            checks.push(Check::ok("driver-probe", note.clone()));
+        }
+        Report { search, checks, result, host_compiler, driver, env }
     }
 }
 
@@ -158,6 +209,8 @@ impl Report {
             search: Search { required: None, searched: Vec::new(), candidates: Vec::new() },
             checks,
             result: Err(error),
+            host_compiler: None,
+            driver: Driver::default(),
             env,
         }
     }

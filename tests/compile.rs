@@ -2,6 +2,8 @@
 //! with cuobjdump for exactly the requested architectures, incremental rebuilds, the
 //! jobserver limit, interrupted builds and nvcc's own error messages.
 
+#![allow(clippy::disallowed_methods)] // tests pass the real PATH through
+
 mod common;
 
 use std::collections::BTreeSet;
@@ -51,7 +53,9 @@ impl Crate {
 fn cuda(version: &str, extra: &[(&str, &Path)]) -> Option<Cuda> {
     let nvcc = real_nvcc(version)?;
     let root = real_root(&nvcc);
-    let mut vars: Vec<(String, PathBuf)> = vec![("CUDA_PATH".into(), root)];
+    // nvcc needs a host compiler: the real PATH, as a build script sees it.
+    let path = PathBuf::from(std::env::var_os("PATH").unwrap_or_default());
+    let mut vars: Vec<(String, PathBuf)> = vec![("CUDA_PATH".into(), root), ("PATH".into(), path)];
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_path_buf())));
     Some(Probe::new().env(Env::from_vars(vars)).find().unwrap())
 }

@@ -30,7 +30,8 @@ fn json_of(cmd: &mut Command) -> (i32, Value) {
 fn only_the_13_nvcc_on_path_is_ok_with_its_version() {
     let Some(nvcc) = real_nvcc("13.5") else { return };
     let bin = nvcc.parent().unwrap();
-    let (code, v) = json_of(doctor().env("PATH", bin));
+    // The 13.x nvcc first; the system's dirs after it for the host compiler.
+    let (code, v) = json_of(doctor().env("PATH", format!("{}:/usr/bin:/bin", bin.display())));
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["ok"], true);
     assert_eq!(v["toolkit"]["version"], nvcc_says(&nvcc).as_str());
@@ -46,6 +47,14 @@ fn only_the_13_nvcc_on_path_is_ok_with_its_version() {
             assert!(c.get(key).is_some(), "candidate lacks {key}: {c}");
         }
     }
+    // The host compiler nvcc would use, and the driver (none on this machine kind).
+    let host = &v["host_compiler"];
+    assert!(host["path"].is_string() && host["version"].is_string(), "{host}");
+    assert_eq!(host["kind"], "gcc");
+    assert_eq!(host["supported"], true);
+    let driver = &v["driver"];
+    assert!(driver["gpus"].is_array(), "{driver}");
+    assert!(driver.get("version").is_some() && driver.get("source").is_some(), "{driver}");
     for c in v["checks"].as_array().unwrap() {
         assert!(["ok", "warn", "error"].contains(&c["status"].as_str().unwrap()), "{c}");
         assert!(c["name"].is_string() && c["message"].is_string());
@@ -81,7 +90,7 @@ fn text_report_and_require() {
     assert!(text.contains("required:  >=14"), "{text}");
     assert!(text.contains("[ERROR] toolkit: no CUDA toolkit satisfies the required version >=14"), "{text}");
 
-    let out = doctor().env("PATH", bin).output().unwrap();
+    let out = doctor().env("PATH", format!("{}:/usr/bin:/bin", bin.display())).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains(&format!("toolkit:   CUDA {}", nvcc_says(&nvcc))), "{text}");

@@ -45,7 +45,12 @@ fn kernels(dir: &Path) -> PathBuf {
 
 fn build_twice(launcher: &Path, dir: &Path, ptx: bool) {
     let nvcc = real_nvcc("13.5").unwrap();
-    let env = Env::from_vars([("CUDA_PATH", real_root(&nvcc)), ("CUDA_BUILD_LAUNCHER", launcher.to_path_buf())]);
+    let path = PathBuf::from(std::env::var_os("PATH").unwrap_or_default());
+    let env = Env::from_vars([
+        ("CUDA_PATH", real_root(&nvcc)),
+        ("CUDA_BUILD_LAUNCHER", launcher.to_path_buf()),
+        ("PATH", path),
+    ]);
     let cuda = Probe::new().env(env).find().unwrap();
     let src = kernels(dir);
     let out = dir.join("out");

@@ -83,6 +83,8 @@ pub struct Kernels<'a> {
     cudart: Cudart,
     out_dir: Option<PathBuf>,
     timeout: Duration,
+    host: Option<PathBuf>,
+    allow_unsupported: bool,
 }
 
 /// One compiled kernel file.
@@ -147,6 +149,8 @@ impl Cuda {
             cudart: Cudart::Static,
             out_dir: None,
             timeout: Duration::from_secs(3600),
+            host: None,
+            allow_unsupported: false,
         }
     }
 }
@@ -249,6 +253,19 @@ impl<'a> Kernels<'a> {
         self.out_dir = Some(dir.into());
         self
     }
+    /// The host C++ compiler nvcc uses (`-ccbin`); like `NVCC_CCBIN`, it is never replaced:
+    /// if this toolkit does not accept it, that is the error.
+    pub fn host_compiler(&mut self, program: impl Into<PathBuf>) -> &mut Self {
+        self.host = Some(program.into());
+        self
+    }
+    /// Use a host compiler newer than this toolkit accepts (`-allow-unsupported-compiler`;
+    /// also `CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER=1`). The risk: compilation, or the
+    /// program, may fail on that compiler's newer headers.
+    pub fn allow_unsupported_compiler(&mut self, on: bool) -> &mut Self {
+        self.allow_unsupported = on;
+        self
+    }
     /// How long one nvcc may run (default one hour).
     pub fn timeout(&mut self, timeout: Duration) -> &mut Self {
         self.timeout = timeout;
@@ -321,9 +338,31 @@ impl<'a> Kernels<'a> {
 
         // Architectures.
         let mut warnings = Vec::new();
-        let (items, source, spec) = self.arch_spec()?;
+        let (mut items, mut source, spec) = self.arch_spec()?;
+        // The GPUs present: for `native`, and as the default when no spec is given.
+        let wants_gpus = source == SpecSource::Default || items.contains(&Item::Native);
+        let driver = if wants_gpus {
+            crate::driver::probe(env, crate::driver::NVIDIA_SMI_TIMEOUT)
+        } else {
+            crate::driver::quick(env)
+        };
+        let gpus: Vec<arch::Arch> = driver.gpus.iter().filter_map(|g| g.compute_cap).collect();
+        if source == SpecSource::Default && !gpus.is_empty() {
+            items = vec![Item::Native];
+            source = SpecSource::Native;
+        }
         let supported = self.supported();
-        let archs = arch::resolve(&items, &source, &spec, &supported, &[], &mut warnings)?;
+        let archs = arch::resolve(&items, &source, &spec, &supported, &gpus, &mut warnings)?;
+        for c in crate::driver::checks(&driver, &toolkit.version, Some(&archs)) {
+            if c.status == crate::Status::Warn {
+                warnings.push(c.message);
+            }
+        }
+        // The host compiler, chosen and checked before any nvcc runs.
+        let allow =
+            self.allow_unsupported || env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
+        let host = crate::host::select(env, toolkit, self.host.as_deref(), allow, Duration::from_secs(60))?;
+        warnings.extend(host.warning.clone());
         let arch_flags = match &self.format {
             Format::Ptx => {
                 let lowest = archs.real.iter().chain(&archs.ptx).min().copied();
@@ -353,10 +392,12 @@ impl<'a> Kernels<'a> {
         if self.fast_math {
             common.push("--use_fast_math".into());
         }
-        // NVCC_CCBIN is honoured by nvcc 13 only: pass it as -ccbin so every toolkit agrees.
-        if let Some(ccbin) = env.get("NVCC_CCBIN").or_else(|| env.get("CUDAHOSTCXX")) {
-            common.push("-ccbin".into());
-            common.push(ccbin.to_string_lossy().into_owned());
+        // Always explicit: NVCC_CCBIN is honoured by nvcc 13 only, and Debian's 11.8 picks
+        // its own g++-N; the chosen compiler's path and version are part of the key.
+        common.push("-ccbin".into());
+        common.push(host.compiler.path.to_string_lossy().into_owned());
+        if !host.compiler.supported {
+            common.push("-allow-unsupported-compiler".into());
         }
         let includes: Vec<PathBuf> = self.includes.iter().map(|i| base.join(i)).collect();
         for i in &includes {
@@ -373,9 +414,10 @@ impl<'a> Kernels<'a> {
         let prepend = env.get_str("NVCC_PREPEND_FLAGS").unwrap_or_default();
         let append = env.get_str("NVCC_APPEND_FLAGS").unwrap_or_default();
         let key = format!(
-            "nvcc={}\nversion={}\nargs={:?}\nprepend={prepend:?}\nappend={append:?}",
+            "nvcc={}\nversion={}\nhost={:?}\nargs={:?}\nprepend={prepend:?}\nappend={append:?}",
             toolkit.nvcc.display(),
             toolkit.version,
+            host.compiler.version.map(|v| v.to_string()),
             common
         );
         let launcher = launcher(env);

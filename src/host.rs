@@ -1,0 +1,350 @@
+//! The host C++ compiler nvcc uses: which one, its version, and whether this toolkit
+//! accepts it. When the default is too new and an older supported one is installed
+//! (`g++-11`, `clang++-17`, ...), that one is chosen, with a warning.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::compat;
+use crate::env::Env;
+use crate::error::Error;
+use crate::run::Cmd;
+use crate::toolkit::Toolkit;
+use crate::version::CudaVersion;
+
+/// The family of a host compiler, as nvcc's `host_config.h` tells them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HostKind {
+    /// GNU g++.
+    Gcc,
+    /// LLVM clang++ (Apple clang is never version-checked by nvcc).
+    Clang,
+    /// Apple's clang.
+    AppleClang,
+    /// Intel oneAPI icpx / classic icc.
+    Intel,
+    /// NVIDIA HPC nvc++.
+    Nvhpc,
+    /// Anything else.
+    Unknown,
+}
+
+impl fmt::Display for HostKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HostKind::Gcc => "gcc",
+            HostKind::Clang => "clang",
+            HostKind::AppleClang => "apple-clang",
+            HostKind::Intel => "intel",
+            HostKind::Nvhpc => "nvhpc",
+            HostKind::Unknown => "unknown",
+        })
+    }
+}
+
+/// A host compiler and nvcc's verdict on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HostCompiler {
+    /// The program, as given or found on PATH.
+    pub path: PathBuf,
+    /// Its family.
+    pub kind: HostKind,
+    /// Its version (`12.2.0`).
+    pub version: Option<CudaVersion>,
+    /// Where the choice came from (`NVCC_CCBIN`, `CUDAHOSTCXX`, `Kernels::host_compiler`, `CXX`, `PATH`).
+    pub source: String,
+    /// Whether this toolkit accepts it (nvcc's `host_config.h` limits).
+    pub supported: bool,
+    /// The newest major of this family the toolkit accepts, when known.
+    pub newest_supported: Option<u32>,
+}
+
+/// Parses `--version` output of gcc, clang, Apple clang, icpx, nvc++.
+pub fn parse_version_output(text: &str) -> (HostKind, Option<CudaVersion>) {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let version_after = |marker: &str| -> Option<CudaVersion> {
+        let rest = &first[first.find(marker)? + marker.len()..];
+        rest.split_whitespace().find_map(version_token)
+    };
+    if first.contains("clang version") {
+        let kind = if first.starts_with("Apple") { HostKind::AppleClang } else { HostKind::Clang };
+        return (kind, version_after("clang version"));
+    }
+    if first.contains("oneAPI") || first.starts_with("icpx") || first.starts_with("icpc") || first.starts_with("icc") {
+        return (HostKind::Intel, first.split_whitespace().find_map(version_token));
+    }
+    if first.starts_with("nvc++") || first.starts_with("pgc++") {
+        return (HostKind::Nvhpc, first.split_whitespace().find_map(version_token));
+    }
+    if text.contains("Free Software Foundation")
+        || first.contains("GCC")
+        || first.contains("gcc")
+        || first.contains("g++")
+    {
+        // `g++ (Debian 12.2.0-14+deb12u1) 12.2.0`, `g++ (GCC) 13.2.1 20230801`: the version
+        // follows the first `)`.
+        let tail = first.find(')').map_or(first, |i| &first[i + 1..]);
+        return (HostKind::Gcc, tail.split_whitespace().find_map(version_token));
+    }
+    (HostKind::Unknown, None)
+}
+
+/// `12.2.0` / `14.0.6` / `18.1.3` (not a date like `20230801`).
+fn version_token(w: &str) -> Option<CudaVersion> {
+    let w = w.trim_matches(|c: char| !c.is_ascii_digit());
+    if !w.contains('.') {
+        return None;
+    }
+    let core: String = w.split(['-', '+', '~']).next()?.to_owned();
+    CudaVersion::parse(&core).ok()
+}
+
+/// The newest `(gcc, clang)` majors nvcc `toolkit` accepts: the table, else (a toolkit
+/// newer than it) the toolkit's own `crt/host_config.h`.
+pub(crate) fn limits(toolkit: &Toolkit) -> Option<(u32, u32, &'static str)> {
+    if let Some(row) = compat::host_limits(&toolkit.version) {
+        return Some((row.gcc_max, row.clang_max, "cuda-build's table"));
+    }
+    let header = toolkit.include_dirs.iter().map(|d| d.join("crt/host_config.h")).find(|p| p.is_file())?;
+    let text = std::fs::read_to_string(header).ok()?;
+    let (gcc, clang) = parse_host_config(&text)?;
+    Some((gcc, clang, "the toolkit's crt/host_config.h"))
+}
+
+/// Reads `#if __GNUC__ > N` (gcc newest N) and `#if (__clang_major__ >= M)` (clang newest M-1)
+/// from `crt/host_config.h`: the `#if`, not the error text, which lags in some releases.
+pub fn parse_host_config(text: &str) -> Option<(u32, u32)> {
+    let number_after = |line: &str, marker: &str| -> Option<u32> {
+        let rest = &line[line.find(marker)? + marker.len()..];
+        let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let mut gcc = None;
+    let mut clang = None;
+    for line in text.lines().map(str::trim) {
+        if !line.starts_with("#if") {
+            continue;
+        }
+        if gcc.is_none() {
+            gcc = number_after(line, "__GNUC__ >");
+        }
+        if clang.is_none() {
+            clang = number_after(line, "__clang_major__ >=").and_then(|m| m.checked_sub(1));
+        }
+    }
+    Some((gcc?, clang?))
+}
+
+/// Asks `program --version` and judges it against the toolkit.
+fn inspect(
+    env: &Env,
+    program: &Path,
+    source: &str,
+    toolkit: &Toolkit,
+    timeout: Duration,
+) -> Result<HostCompiler, Error> {
+    let text = match crate::cache::get(env, "host --version", program) {
+        Some(t) => t,
+        None => {
+            let out = Cmd::new(program).arg("--version").output(timeout).map_err(Error::Tool)?;
+            let t = format!("{}\n{}", out.stdout, out.stderr);
+            crate::cache::put(env, "host --version", program, &t);
+            t
+        }
+    };
+    let (kind, version) = parse_version_output(&text);
+    let limits = limits(toolkit);
+    let newest_supported = match (kind, limits) {
+        (HostKind::Gcc, Some((g, _, _))) => Some(g),
+        (HostKind::Clang, Some((_, c, _))) => Some(c),
+        _ => None,
+    };
+    let supported = match (kind, version, newest_supported) {
+        (HostKind::AppleClang, _, _) => true,
+        (_, Some(v), Some(max)) => v.major <= max,
+        // Intel classic is refused outright from CUDA 13 (before the bypassable checks).
+        (HostKind::Intel, _, _) => toolkit.version.major < 13,
+        // A family or version nvcc's header does not check, or limits unknown: let nvcc judge.
+        _ => true,
+    };
+    Ok(HostCompiler {
+        path: program.to_path_buf(),
+        kind,
+        version,
+        source: source.to_owned(),
+        supported,
+        newest_supported,
+    })
+}
+
+/// What [`select`] decided.
+#[derive(Clone, Debug)]
+pub(crate) struct Selection {
+    pub compiler: HostCompiler,
+    /// A warning to show (an older compiler replaced the default).
+    pub warning: Option<String>,
+}
+
+/// Chooses the host compiler: `NVCC_CCBIN`, `CUDAHOSTCXX`, the builder's, cc's `CXX` for
+/// the target, else `g++`/`c++`/`clang++` on PATH. A compiler named by the first three is
+/// final; a default that is too new is replaced by the newest supported `g++-N`/`clang++-N`
+/// on PATH. With `allow_unsupported`, an unsupported compiler is used as is.
+pub(crate) fn select(
+    env: &Env,
+    toolkit: &Toolkit,
+    builder: Option<&Path>,
+    allow_unsupported: bool,
+    timeout: Duration,
+) -> Result<Selection, Error> {
+    let explicit = env
+        .get("NVCC_CCBIN")
+        .map(|v| (PathBuf::from(v), "NVCC_CCBIN"))
+        .or_else(|| env.get("CUDAHOSTCXX").map(|v| (PathBuf::from(v), "CUDAHOSTCXX")))
+        .or_else(|| builder.map(|b| (b.to_path_buf(), "Kernels::host_compiler")));
+    let path_var = env.get("PATH");
+    let find = |name: &Path| -> Option<PathBuf> {
+        if name.components().count() > 1 {
+            return name.is_file().then(|| name.to_path_buf());
+        }
+        which::which_in(name, path_var.clone(), std::env::current_dir().unwrap_or_default()).ok()
+    };
+    if let Some((value, source)) = explicit {
+        let path = find(&value).ok_or_else(|| Error::HostCompiler {
+            toolkit: toolkit.version,
+            found: None,
+            problem: format!("{source}={} is not a program on PATH", value.display()),
+            fix: format!("point {source} at an installed C++ compiler, e.g. {source}=g++-12"),
+        })?;
+        let c = inspect(env, &path, source, toolkit, timeout)?;
+        if !c.supported && !allow_unsupported {
+            return Err(unsupported(toolkit, &c, None, true));
+        }
+        return Ok(Selection { compiler: c, warning: None });
+    }
+    let cxx = env.get_targeted("CXX").map(|(name, v)| (PathBuf::from(v), name));
+    let (default_path, source) = match cxx {
+        Some((v, name)) => (find(&v), name),
+        None => (["g++", "c++", "clang++"].iter().find_map(|n| find(Path::new(n))), "PATH".to_owned()),
+    };
+    let Some(default_path) = default_path else {
+        return Err(Error::HostCompiler {
+            toolkit: toolkit.version,
+            found: None,
+            problem: "no C++ compiler found (looked for CXX, then g++, c++, clang++ on PATH)".into(),
+            fix: "install one nvcc accepts (Debian/Ubuntu: apt install g++), or set NVCC_CCBIN".into(),
+        });
+    };
+    let default = inspect(env, &default_path, &source, toolkit, timeout)?;
+    if default.supported || allow_unsupported {
+        return Ok(Selection { compiler: default, warning: None });
+    }
+    // Too new: the newest installed older one of the same family that nvcc accepts.
+    let (prefix, max) = match (default.kind, default.newest_supported) {
+        (HostKind::Gcc, Some(m)) => ("g++-", m),
+        (HostKind::Clang, Some(m)) => ("clang++-", m),
+        _ => return Err(unsupported(toolkit, &default, None, false)),
+    };
+    for major in (1..=max).rev() {
+        let Some(p) = find(Path::new(&format!("{prefix}{major}"))) else { continue };
+        let Ok(c) = inspect(env, &p, "PATH", toolkit, timeout) else { continue };
+        if c.supported && c.kind == default.kind {
+            let warning = format!(
+                "host compiler: {} {} is newer than CUDA {} accepts ({} <= {max}); using {} ({}) instead",
+                default.path.display(),
+                default.version.map(|v| v.to_string()).unwrap_or_default(),
+                toolkit.version,
+                default.kind,
+                c.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                c.path.display()
+            );
+            return Ok(Selection { compiler: c, warning: Some(warning) });
+        }
+    }
+    Err(unsupported(toolkit, &default, Some(prefix), false))
+}
+
+fn unsupported(toolkit: &Toolkit, c: &HostCompiler, looked_for: Option<&str>, explicit: bool) -> Error {
+    let version = c.version.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+    let newest = c.newest_supported.map_or_else(|| "unknown".to_owned(), |m| m.to_string());
+    let mut problem = format!(
+        "{} {version} ({}, from {}) is not supported by CUDA {}: newest {} accepted is {newest}",
+        c.kind,
+        c.path.display(),
+        c.source,
+        toolkit.version,
+        c.kind
+    );
+    if explicit {
+        problem.push_str("; a compiler named explicitly is never replaced");
+    } else if let (Some(prefix), Some(m)) = (looked_for, c.newest_supported) {
+        problem.push_str(&format!("; no {prefix}{m} or older on PATH"));
+    }
+    let install = match (c.kind, c.newest_supported) {
+        (HostKind::Gcc, Some(m)) => format!("install g++-{m} (apt install g++-{m}), which is then used automatically"),
+        (HostKind::Clang, Some(m)) => format!("install clang++-{m}, which is then used automatically"),
+        _ => "install a compiler this toolkit accepts".to_owned(),
+    };
+    let fix = format!(
+        "{install}; or set NVCC_CCBIN to a supported compiler; or accept the risk with Kernels::allow_unsupported_compiler(true) / CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER=1 (nvcc's -allow-unsupported-compiler: compilation or the program may fail on the newer compiler's headers)"
+    );
+    Error::HostCompiler { toolkit: toolkit.version, found: Some(Box::new(c.clone())), problem, fix }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_version_outputs() {
+        let cases = [
+            (
+                "g++ (Debian 12.2.0-14+deb12u1) 12.2.0\nCopyright (C) 2022 Free Software Foundation, Inc.",
+                HostKind::Gcc,
+                "12.2.0",
+            ),
+            (
+                "g++-11 (Debian 11.3.0-12) 11.3.0\nCopyright (C) 2021 Free Software Foundation, Inc.",
+                HostKind::Gcc,
+                "11.3.0",
+            ),
+            ("g++ (GCC) 13.2.1 20230801\nCopyright (C) 2023 Free Software Foundation, Inc.", HostKind::Gcc, "13.2.1"),
+            ("g++ (Ubuntu 9.4.0-1ubuntu1~20.04.2) 9.4.0", HostKind::Gcc, "9.4.0"),
+            ("c++ (Homebrew GCC 14.1.0) 14.1.0", HostKind::Gcc, "14.1.0"),
+            ("g++ (GCC) 15.1.1 20250425 (Red Hat 15.1.1-1)", HostKind::Gcc, "15.1.1"),
+            ("Debian clang version 14.0.6\nTarget: x86_64-pc-linux-gnu", HostKind::Clang, "14.0.6"),
+            ("Ubuntu clang version 18.1.3 (1ubuntu1)", HostKind::Clang, "18.1.3"),
+            ("clang version 19.1.7 (Fedora 19.1.7-3.fc41)", HostKind::Clang, "19.1.7"),
+            ("Homebrew clang version 20.1.0", HostKind::Clang, "20.1.0"),
+            ("Apple clang version 15.0.0 (clang-1500.3.9.4)", HostKind::AppleClang, "15.0.0"),
+            ("Intel(R) oneAPI DPC++/C++ Compiler 2024.0.0 (2024.0.0.20231017)", HostKind::Intel, "2024.0.0"),
+        ];
+        for (text, kind, version) in cases {
+            let (k, v) = parse_version_output(text);
+            assert_eq!(k, kind, "{text}");
+            assert_eq!(v.map(|v| v.to_string()).as_deref(), Some(version), "{text}");
+        }
+        assert_eq!(parse_version_output("garbage \u{fffd}"), (HostKind::Unknown, None));
+        assert_eq!(parse_version_output(""), (HostKind::Unknown, None));
+    }
+
+    #[test]
+    fn host_config_if_lines_not_error_text() {
+        let text = "#if __GNUC__ > 13\n#error -- unsupported GNU version! gcc versions later than 13 are not supported!\n#endif\n#if (__clang_major__ >= 18) || (__clang_major__ < 3) || ((__clang_major__ == 3) &&  (__clang_minor__ < 3))\n#error -- unsupported clang version! clang version must be less than 16 and greater than 3.2\n";
+        assert_eq!(parse_host_config(text), Some((13, 17)));
+        assert_eq!(parse_host_config("nothing"), None);
+    }
+
+    #[test]
+    fn table_rows_by_nvcc_version() {
+        let lim = |s: &str| compat::host_limits(&CudaVersion::parse(s).unwrap()).map(|r| (r.gcc_max, r.clang_max));
+        assert_eq!(lim("11.8.89"), Some((11, 14)));
+        assert_eq!(lim("12.2.91"), Some((12, 15)));
+        assert_eq!(lim("12.2.128"), Some((12, 16)), "limits change within a minor");
+        assert_eq!(lim("12.4.131"), Some((13, 17)));
+        assert_eq!(lim("13.5.37"), Some((16, 22)));
+        assert_eq!(lim("14.0.1"), None, "newer than the table: read the header");
+    }
+}
