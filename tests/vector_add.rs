@@ -147,3 +147,49 @@ fn vector_add_acceptance_and_jobserver() {
         assert_eq!(seen.iter().max().map(String::as_str), Some(max), "-j{jobs}: {seen:?}");
     }
 }
+
+/// Issue 6's acceptance: the Debian 11.8 toolkit with g++-12 the default and g++-11 installed
+/// builds the crate's kernels with no variable set, saying g++-11 was chosen; with
+/// NVCC_CCBIN=g++-12 it fails before nvcc runs, naming the fix.
+#[test]
+fn debian_11_8_picks_g11_through_cargo() {
+    let Some(nvcc) = real_nvcc("11.8") else { return };
+    if which::which("g++-11").is_err() || which::which("g++-12").is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI installs g++-11 and g++-12");
+        return;
+    }
+    let root = common::real_root(&nvcc);
+    let logs = tempfile::tempdir().unwrap();
+    let launcher = launcher(logs.path());
+    let run = |ccbin: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "vector-add"])
+            .current_dir(root())
+            .env("CARGO_TARGET_DIR", root().join("target/vector-add-test-11.8"))
+            .env("CUDA_PATH", &root)
+            .env("CUDAARCHS", "75-real")
+            .env("CUDA_BUILD_LAUNCHER", &launcher);
+        for v in ["NVCC", "CUDACXX", "CUDAHOSTCXX", "NVCC_CCBIN", "CXX", "RUSTFLAGS"] {
+            cmd.env_remove(v);
+        }
+        if let Some(c) = ccbin {
+            cmd.env("NVCC_CCBIN", c);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(None);
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: vector-add@0.0.0: host compiler:") && err.contains("using g++-11"), "{err}");
+
+    take(logs.path(), "runs.log");
+    let out = run(Some("g++-12"));
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("error: vector-add@0.0.0: no host C++ compiler that CUDA 11.8.89 accepts: gcc 12.2.0"),
+        "{err}"
+    );
+    assert!(err.contains("fix: install g++-11"), "{err}");
+    assert_eq!(take(logs.path(), "runs.log"), Vec::<String>::new(), "fails before nvcc runs");
+}
