@@ -158,7 +158,7 @@ fn debian_11_8_picks_g11_through_cargo() {
         assert!(std::env::var_os("CI").is_none(), "CI installs g++-11 and g++-12");
         return;
     }
-    let root = common::real_root(&nvcc);
+    let toolkit_root = common::real_root(&nvcc);
     let logs = tempfile::tempdir().unwrap();
     let launcher = launcher(logs.path());
     let run = |ccbin: Option<&str>| {
@@ -166,7 +166,7 @@ fn debian_11_8_picks_g11_through_cargo() {
         cmd.args(["build", "-p", "vector-add"])
             .current_dir(root())
             .env("CARGO_TARGET_DIR", root().join("target/vector-add-test-11.8"))
-            .env("CUDA_PATH", &root)
+            .env("CUDA_PATH", &toolkit_root)
             .env("CUDAARCHS", "75-real")
             .env("CUDA_BUILD_LAUNCHER", &launcher);
         for v in ["NVCC", "CUDACXX", "CUDAHOSTCXX", "NVCC_CCBIN", "CXX", "RUSTFLAGS"] {
