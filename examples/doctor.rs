@@ -1,7 +1,7 @@
 //! The doctor: what cuda-build finds on this machine, for a person or a tool.
 //!
 //! ```text
-//! cargo run -q --example doctor -- [--json] [--require RANGE]
+//! cargo run -q --example doctor -- [--json] [--require RANGE] [--libtorch]
 //! ```
 //! Exit status 0 when a toolkit was chosen and no check is an error, 1 otherwise.
 
@@ -17,6 +17,9 @@ fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--json" => json_out = true,
+            "--libtorch" => {
+                probe.libtorch(true);
+            }
             "--require" => match args.next() {
                 Some(range) => {
                     probe.version_req(&range);
@@ -24,7 +27,7 @@ fn main() -> ExitCode {
                 None => return usage("--require needs a range, e.g. --require '>=12.0, <14'"),
             },
             "-h" | "--help" => {
-                println!("usage: doctor [--json] [--require RANGE]");
+                println!("usage: doctor [--json] [--require RANGE] [--libtorch]");
                 return ExitCode::SUCCESS;
             }
             other => return usage(&format!("unknown argument {other:?}")),
@@ -50,7 +53,7 @@ fn main() -> ExitCode {
 }
 
 fn usage(msg: &str) -> ExitCode {
-    eprintln!("doctor: {msg}\nusage: doctor [--json] [--require RANGE]");
+    eprintln!("doctor: {msg}\nusage: doctor [--json] [--require RANGE] [--libtorch]");
     ExitCode::from(2)
 }
 
@@ -109,8 +112,19 @@ fn to_json(r: &Report) -> Value {
             "compute_cap": g.compute_cap.map(|a| format!("{}.{}", a.major, a.minor)),
         })).collect::<Vec<_>>(),
     });
+    let libtorch = r.libtorch.as_ref().map(|l| {
+        json!({
+            "root": path(&l.root),
+            "version": l.version,
+            "cuda": l.cuda.map(|c| format!("{}.{}", c.major, c.minor)),
+            "source": l.source,
+            "rule": l.rule.to_string(),
+            "lib_dir": path(&l.lib_dir),
+        })
+    });
     json!({
         "ok": r.ok(),
+        "libtorch": libtorch,
         "host_compiler": host,
         "driver": driver,
         "required": r.search.required.as_ref().map(|q| q.to_string()),
@@ -162,6 +176,18 @@ fn print_text(r: &Report) {
     for g in &r.driver.gpus {
         let cc = g.compute_cap.map_or_else(|| "?".to_owned(), |a| format!("{}.{}", a.major, a.minor));
         println!("  gpu:       {} (compute capability {cc})", g.name);
+    }
+    if let Some(l) = &r.libtorch {
+        let cuda = l.cuda.map_or_else(
+            || "CPU-only".to_owned(),
+            |c| format!("built with CUDA {}.{} (from {})", c.major, c.minor, l.source),
+        );
+        println!(
+            "  libtorch:  {} {cuda}, at {} (found by {})",
+            l.version.as_deref().unwrap_or("?"),
+            l.root.display(),
+            l.rule
+        );
     }
     if let Some(req) = &r.search.required {
         println!("  required:  {req}");

@@ -37,16 +37,39 @@ pub struct Cuda {
     warnings: Vec<String>,
     links: Vec<Link>,
     rpath: bool,
+    libtorch: Option<crate::torch::Libtorch>,
+    libtorch_cuda: bool,
 }
 
 impl Cuda {
     pub(crate) fn new(toolkit: Toolkit, env: Env, warnings: Vec<String>) -> Self {
-        Cuda { toolkit, env, warnings, links: Vec::new(), rpath: false }
+        Cuda { toolkit, env, warnings, links: Vec::new(), rpath: false, libtorch: None, libtorch_cuda: false }
     }
 
     /// The chosen toolkit.
     pub fn toolkit(&self) -> &Toolkit {
         &self.toolkit
+    }
+
+    pub(crate) fn set_libtorch(&mut self, lt: Option<crate::torch::Libtorch>) {
+        self.libtorch = lt;
+    }
+
+    /// The libtorch found when [`crate::Probe::libtorch`] asked.
+    pub fn libtorch(&self) -> Option<&crate::torch::Libtorch> {
+        self.libtorch.as_ref()
+    }
+
+    /// Make binaries of this package really load `libtorch_cuda` at run time.
+    ///
+    /// The symptom it prevents: a CUDA libtorch is linked, yet `tch::Cuda::is_available()`
+    /// is false, because the linker dropped `libtorch_cuda.so` (nothing references it
+    /// directly and `--as-needed` is the default). This emits the library directory,
+    /// `-Wl,--no-as-needed,-ltorch_cuda,--as-needed` and an rpath to that directory
+    /// (cargo applies link args to this package's binaries, tests and examples).
+    pub fn link_libtorch_cuda(&mut self) -> &mut Self {
+        self.libtorch_cuda = true;
+        self
     }
 
     /// The toolkit's version.
@@ -153,6 +176,12 @@ impl Cuda {
             out.push(Directive::LinkSearch(path_str(dir)?));
         }
         out.extend(dedup(libs));
+        if let (true, Some(lt)) = (self.libtorch_cuda, &self.libtorch) {
+            let dir = path_str(&lt.lib_dir)?;
+            out.push(Directive::LinkSearch(dir.clone()));
+            out.push(Directive::LinkArg("-Wl,--no-as-needed,-ltorch_cuda,--as-needed".into()));
+            out.push(Directive::LinkArg(format!("-Wl,-rpath,{dir}")));
+        }
         if self.rpath {
             for dir in dedup(rpath_dirs) {
                 out.push(Directive::LinkArg(format!("-Wl,-rpath,{}", path_str(&dir)?)));

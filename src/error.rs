@@ -88,6 +88,8 @@ pub enum Error {
         /// The exact fix.
         fix: String,
     },
+    /// libtorch does not fit the toolkit (CUDA major differs, CPU-only build) or could not be found as asked.
+    Libtorch(String),
     /// A tool other than nvcc (ar, nvcc's queries) failed, hung, or could not start.
     Tool(ToolError),
     /// A file operation failed.
@@ -223,6 +225,7 @@ impl fmt::Display for Error {
             Error::HostCompiler { toolkit, problem, fix, .. } => {
                 write!(f, "no host C++ compiler that CUDA {toolkit} accepts: {problem}\n  fix: {fix}")
             }
+            Error::Libtorch(m) => f.write_str(m),
             Error::Tool(e) => write!(f, "{e}"),
             Error::Io { action, path, error } => write!(f, "cannot {action} {}: {error}", path.display()),
             Error::NonUtf8Path(p) => write!(

@@ -52,6 +52,7 @@ mod json;
 mod probe;
 mod run;
 pub mod toolkit;
+pub mod torch;
 mod version;
 
 pub use check::{Check, Status};

@@ -14,6 +14,7 @@ use crate::run;
 use crate::toolkit::layout::{self, Layout};
 use crate::toolkit::locate::{self, Hint};
 use crate::toolkit::{Candidate, Refusal, Source, Toolkit, VersionSource};
+use crate::torch::{self, Libtorch};
 use crate::version::{CudaVersion, VersionReq};
 use crate::Cuda;
 
@@ -33,6 +34,9 @@ pub struct Probe {
     req: Option<String>,
     env: Env,
     timeout: Duration,
+    libtorch: bool,
+    allow_cpu_libtorch: bool,
+    torch_sys: Option<String>,
 }
 
 impl Default for Probe {
@@ -56,6 +60,8 @@ pub struct Report {
     pub host_compiler: Option<HostCompiler>,
     /// The driver and GPUs seen (full reports probe nvidia-smi; builds read `/proc` only).
     pub driver: Driver,
+    /// The libtorch found, when [`Probe::libtorch`] asked.
+    pub libtorch: Option<Libtorch>,
     pub(crate) env: Env,
 }
 
@@ -74,7 +80,14 @@ pub struct Search {
 impl Probe {
     /// A probe of the process environment with no version range.
     pub fn new() -> Self {
-        Probe { req: None, env: Env::from_process(), timeout: DEFAULT_TOOL_TIMEOUT }
+        Probe {
+            req: None,
+            env: Env::from_process(),
+            timeout: DEFAULT_TOOL_TIMEOUT,
+            libtorch: false,
+            allow_cpu_libtorch: false,
+            torch_sys: None,
+        }
     }
 
     /// Accept only toolkits in this range (`">=12.0, <14"`; a bare `"12.4"` is any 12.4.x).
@@ -90,6 +103,27 @@ impl Probe {
         self
     }
 
+    /// Check the toolkit against the libtorch this build links (tch-rs projects): found as
+    /// torch-sys finds it; a different CUDA major is an error, a different minor a warning,
+    /// a CPU-only libtorch an error (see [`Probe::allow_cpu_libtorch`]).
+    pub fn libtorch(&mut self, on: bool) -> &mut Self {
+        self.libtorch = on;
+        self
+    }
+
+    /// Accept a CPU-only libtorch (a warning instead of an error).
+    pub fn allow_cpu_libtorch(&mut self, on: bool) -> &mut Self {
+        self.allow_cpu_libtorch = on;
+        self
+    }
+
+    /// The torch-sys version the crate depends on (`"0.18.1"`), to check torch's version
+    /// against; by default read from the crate's Cargo.lock.
+    pub fn torch_sys_version(&mut self, version: &str) -> &mut Self {
+        self.torch_sys = Some(version.to_owned());
+        self
+    }
+
     /// How long nvcc and the host compiler may take to print their versions (default 60 s);
     /// nvidia-smi gets at most 10 s.
     pub fn tool_timeout(&mut self, timeout: Duration) -> &mut Self {
@@ -100,8 +134,21 @@ impl Probe {
     /// The toolkit, or an error that lists every candidate and the fix.
     pub fn find(&self) -> Result<Cuda, Error> {
         let report = self.run(false);
+        let toolkit = report.result?;
+        // A failed libtorch rule stops the build, as PyTorch's cpp_extension raises.
+        let errors: Vec<String> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Error && c.name.starts_with("libtorch"))
+            .map(|c| c.message.clone())
+            .collect();
+        if !errors.is_empty() {
+            return Err(Error::Libtorch(errors.join("\n")));
+        }
         let warnings = report.checks.iter().filter(|c| c.status == Status::Warn).map(|c| c.message.clone()).collect();
-        report.result.map(|toolkit| Cuda::new(toolkit, report.env, warnings))
+        let mut cuda = Cuda::new(toolkit, report.env, warnings);
+        cuda.set_libtorch(report.libtorch);
+        Ok(cuda)
     }
 
     /// Like [`Probe::find`], but on failure prints the error as cargo error lines and
@@ -198,7 +245,28 @@ impl Probe {
         for note in &driver.notes {
             checks.push(Check::ok("driver-probe", note.clone()));
         }
-        Report { search, checks, result, host_compiler, driver, env }
+        let mut libtorch = None;
+        if let (true, Ok(t)) = (self.libtorch, &result) {
+            match torch::find(&env, self.timeout) {
+                Ok(Some(lt)) => {
+                    let sys = self.torch_sys.clone().or_else(|| torch::torch_sys_in_lockfile(&env));
+                    let bypass = env.get("LIBTORCH_BYPASS_VERSION_CHECK").is_some();
+                    checks.push(Check::ok(
+                        "libtorch",
+                        format!("libtorch {} at {} (found by {})", lt.version.as_deref().unwrap_or("?"), lt.root.display(), lt.rule),
+                    ));
+                    checks.extend(torch::checks(&lt, &t.version, self.allow_cpu_libtorch, sys.as_deref(), bypass));
+                    checks.push(Check::ok("cuda-versions", versions_line(t, Some(&lt), &driver)));
+                    libtorch = Some(lt);
+                }
+                Ok(None) => checks.push(Check::warn(
+                    "libtorch",
+                    "no libtorch found: DEP_TCH_LIBTORCH_LIB, LIBTORCH_USE_PYTORCH and LIBTORCH are unset and there is no /usr/lib/libtorch.so (set LIBTORCH to libtorch's root, or LIBTORCH_USE_PYTORCH=1 to use python's torch)".into(),
+                )),
+                Err(finding) => checks.push(Check::error("libtorch", finding)),
+            }
+        }
+        Report { search, checks, result, host_compiler, driver, libtorch, env }
     }
 }
 
@@ -211,6 +279,7 @@ impl Report {
             result: Err(error),
             host_compiler: None,
             driver: Driver::default(),
+            libtorch: None,
             env,
         }
     }
@@ -530,4 +599,22 @@ impl Search {
         }
         Ok(())
     }
+}
+
+/// The three CUDA versions, each labelled: they follow different rules and are often confused.
+fn versions_line(t: &Toolkit, lt: Option<&Libtorch>, d: &Driver) -> String {
+    let torch = match lt {
+        Some(Libtorch { cuda: Some(c), .. }) => format!("libtorch built with CUDA {}.{}", c.major, c.minor),
+        Some(l) if l.cuda_build => "libtorch: a CUDA build of unknown CUDA".into(),
+        Some(_) => "libtorch CPU-only".into(),
+        None => "no libtorch".into(),
+    };
+    let driver = match &d.version {
+        Some(v) => format!(
+            "driver {v} (runs CUDA <= {})",
+            driver::newest_cuda(v).map_or_else(|| "?".to_owned(), |(a, b)| format!("{a}.{b}"))
+        ),
+        None => "no driver seen".into(),
+    };
+    format!("toolkit (nvcc) CUDA {}; {torch}; {driver}", t.version)
 }

@@ -26,11 +26,13 @@ pub(crate) struct Cmd {
     pub program: PathBuf,
     pub args: Vec<OsString>,
     pub cwd: Option<PathBuf>,
+    /// Variables set for the child on top of the inherited environment.
+    pub envs: Vec<(String, OsString)>,
 }
 
 impl Cmd {
     pub(crate) fn new(program: impl Into<PathBuf>) -> Self {
-        Cmd { program: program.into(), args: Vec::new(), cwd: None }
+        Cmd { program: program.into(), args: Vec::new(), cwd: None, envs: Vec::new() }
     }
 
     pub(crate) fn arg(&mut self, a: impl Into<OsString>) -> &mut Self {
@@ -66,6 +68,7 @@ impl Cmd {
     pub(crate) fn output(&self, timeout: Duration) -> Result<Output, ToolError> {
         let mut command = Command::new(&self.program);
         command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.envs(self.envs.iter().map(|(k, v)| (k, v)));
         if let Some(cwd) = &self.cwd {
             command.current_dir(cwd);
         }
