@@ -8,6 +8,12 @@
 #   bash build-support/provision.sh all    # user + Debian bookworm's CUDA 11.8 (apt, root)
 #                                          # + Debian trixie's CUDA 12.4 (private apt, unpacked
 #                                          # into the cache, the system's apt setup untouched)
+#                                          # + torch
+#   bash build-support/provision.sh torch  # torch 2.11.0 (its CUDA 13.0 build) from PyPI,
+#                                          # pip install --no-deps --target $CACHE/torch-2.11.0;
+#                                          # no root; never imported, only located and read.
+#                                          # 531 MB download (cp311 manylinux_2_28 x86_64 wheel),
+#                                          # 1.2 GB installed; 15 s here (download + unpack), 0.2 s rerun
 #   bash build-support/provision.sh env    # provision nothing: only report what is present
 #
 # Environment:
@@ -19,9 +25,12 @@
 #   CUDA_BUILD_TEST_NVCC_11_8=/usr/bin/nvcc
 #   CUDA_BUILD_TEST_NVCC_12_4=$CACHE/debian-12.4/bin/nvcc
 #   CUDA_BUILD_TEST_NVCC_13_5=$CACHE/pypi-13.5/nvidia/cu13/bin/nvcc
+#   CUDA_BUILD_TEST_TORCH_SITE=$CACHE/torch-2.11.0   (holds torch/; put it on PYTHONPATH)
 # Everything else goes to stderr. A toolkit whose registry does not answer is
 # skipped ("skipped: <toolkit>: <reason>", exit 0); a toolkit that is installed
-# but fails its smoke compile makes the script exit non-zero.
+# but fails its smoke compile makes the script exit non-zero. torch's "smoke":
+# its torch/version.py says cuda '13.0', and python3 with PYTHONPATH=<that dir>
+# finds it there with importlib.util.find_spec, torch itself not imported.
 #
 # Idempotent: with everything present it downloads nothing and finishes in well
 # under 2 s (smoke results are stamped per toolkit and nvcc binary).
@@ -30,13 +39,13 @@ set -euo pipefail
 
 MODE="${1:-}"
 case "$MODE" in
-  user | all | env) ;;
+  user | all | torch | env) ;;
   -h | --help | help)
-    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
-    echo "usage: bash build-support/provision.sh user|all|env" >&2
+    echo "usage: bash build-support/provision.sh user|all|torch|env" >&2
     exit 2
     ;;
 esac
@@ -499,6 +508,94 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# torch 2.11.0 (CUDA 13.0 build) from PyPI, for the libtorch/tch-rs checks.
+# --no-deps: the crate never imports torch; it locates the package with
+# importlib.util.find_spec (which runs no torch code) and reads its files
+# (version.py, include/caffe2/core/macros.h, lib/*.so), so torch's CUDA
+# runtime wheels (nvidia-*, cuda-toolkit[...]) are not needed.
+
+TORCH_PIN="torch==2.11.0"
+TORCH_CUDA="13.0" # torch/version.py: cuda: Optional[str] = '13.0'
+TORCH_SITE="$CACHE/torch-2.11.0"
+TORCH_MARKER="$TORCH_SITE/.cuda-build-complete"
+
+torch_present() {
+  [[ -f "$TORCH_MARKER" && "$(cat "$TORCH_MARKER")" == "$TORCH_PIN" && -f "$TORCH_SITE/torch/version.py" ]]
+}
+
+# torch_smoke SITE: version.py names the expected CUDA, and python3 finds the
+# package there (find_spec, torch itself not imported).
+torch_smoke() {
+  local site="$1" found
+  if ! grep -Eq "^cuda(: Optional\[str\])? = '${TORCH_CUDA//./\\.}'\$" "$site/torch/version.py"; then
+    grep -E '^(__version__|cuda)' "$site/torch/version.py" >&2 || true
+    echo "torch: $site/torch/version.py does not say cuda '$TORCH_CUDA'" >&2
+    return 1
+  fi
+  if ! found="$(PYTHONPATH="$site" python3 -c '
+import importlib.util, sys
+spec = importlib.util.find_spec("torch")
+assert "torch" not in sys.modules, "find_spec imported torch"
+print(spec.submodule_search_locations[0])')"; then
+    echo "torch: python3 -c importlib.util.find_spec(\"torch\") failed with PYTHONPATH=$site" >&2
+    return 1
+  fi
+  if [[ "$found" != "$site/torch" ]]; then
+    echo "torch: find_spec found $found, not $site/torch" >&2
+    return 1
+  fi
+}
+
+# torch_verified: smoke once per run; report a failure once.
+torch_verified() {
+  if [[ -z "${VERIFIED[torch]:-}" ]]; then
+    if torch_smoke "$TORCH_SITE"; then
+      VERIFIED[torch]=ok
+    else
+      VERIFIED[torch]=failed
+      fail "torch-2.11.0 (PyPI)" "installed in $TORCH_SITE, but the check of version.py / find_spec failed"
+    fi
+  fi
+  [[ "${VERIFIED[torch]}" == ok ]]
+}
+
+provision_torch() {
+  local t0
+  t0=$(now)
+  if ! torch_present; then
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+      skip "torch-2.11.0 (PyPI)" "python3 -m pip is not available"
+      return 0
+    fi
+    # Does the registry answer? (A failure AFTER this is a real failure.)
+    if ! python3 -m pip index versions torch --retries 1 --timeout 20 \
+      --disable-pip-version-check >/dev/null 2>&1; then
+      skip "torch-2.11.0 (PyPI)" "the Python package index does not answer (pip index versions torch failed)"
+      return 0
+    fi
+    log "torch-2.11.0: installing $TORCH_PIN --no-deps (about 530 MB download for cp311 manylinux x86_64)"
+    local tmp="$CACHE/.tmp-torch-2.11.0.$$"
+    rm -rf "$tmp"
+    if ! python3 -m pip install --no-deps --target "$tmp" --disable-pip-version-check --root-user-action=ignore \
+      --no-input --quiet "$TORCH_PIN" >&2; then
+      rm -rf "$tmp"
+      fail "torch-2.11.0 (PyPI)" "pip install --no-deps $TORCH_PIN failed"
+      return 0
+    fi
+    if [[ ! -f "$tmp/torch/version.py" ]]; then
+      rm -rf "$tmp"
+      fail "torch-2.11.0 (PyPI)" "the wheel did not provide torch/version.py"
+      return 0
+    fi
+    printf '%s' "$TORCH_PIN" >"$tmp/.cuda-build-complete" # written last
+    rm -rf "$TORCH_SITE"
+    mv "$tmp" "$TORCH_SITE"
+    log "torch-2.11.0: installed into $TORCH_SITE ($(($(now) - t0)) s)"
+  fi
+  torch_verified || true
+}
+
+# ---------------------------------------------------------------------------
 
 case "$MODE" in
   user)
@@ -508,6 +605,10 @@ case "$MODE" in
     provision_pypi
     provision_bookworm
     provision_trixie
+    provision_torch
+    ;;
+  torch)
+    provision_torch
     ;;
   env) ;;
 esac
@@ -525,6 +626,9 @@ fi
 if pypi_present && verified cuda-13.5 13.5 "$PYPI_NVCC"; then
   LINES+=("CUDA_BUILD_TEST_NVCC_13_5=$PYPI_NVCC")
 fi
+if torch_present && torch_verified; then
+  LINES+=("CUDA_BUILD_TEST_TORCH_SITE=$TORCH_SITE")
+fi
 
 # The same lines on stdout and in the env file (NAME=VALUE, sourceable).
 : >"$ENV_FILE.tmp"
@@ -533,7 +637,7 @@ for l in ${LINES[@]+"${LINES[@]}"}; do
 done
 mv -f "$ENV_FILE.tmp" "$ENV_FILE"
 
-log "done in $(($(now) - T_START)) s; ${#LINES[@]} toolkit(s); env file $ENV_FILE"
+log "done in $(($(now) - T_START)) s; ${#LINES[@]} line(s); env file $ENV_FILE"
 if [[ "$FAILED" != 0 ]]; then
   exit 1
 fi

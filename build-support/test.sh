@@ -12,7 +12,7 @@ toolkits=$(bash build-support/provision.sh all)
 echo "provisioned in $(($(date +%s) - start)) s:" >&2
 echo "$toolkits" >&2
 while IFS= read -r line; do
-  [[ "$line" == CUDA_BUILD_TEST_NVCC_*=* ]] && export "${line?}"
+  [[ "$line" == CUDA_BUILD_TEST_*=* ]] && export "${line?}"
 done <<<"$toolkits"
 
 # Compiler caches for the launcher tests and libclang for bindgen (Debian's packages; tests skip without them outside CI).

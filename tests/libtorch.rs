@@ -307,3 +307,32 @@ fn doctor_libtorch_json() {
         .iter()
         .any(|c| c["name"] == "libtorch-cuda" && c["message"].as_str().unwrap().contains("CPU-only")));
 }
+
+/// The real torch 2.11.0 wheel from PyPI (provisioned without its nvidia-* dependencies:
+/// nothing imports it), found through LIBTORCH_USE_PYTORCH and judged against real toolkits.
+#[test]
+fn real_pypi_wheel_through_use_pytorch() {
+    let Some(site) = common::real_torch_site() else { return };
+    let path = PathBuf::from(std::env::var_os("PATH").unwrap());
+    for (v, status, needle) in [
+        ("13.5", Status::Warn, "built with CUDA 13.0 and the toolkit is CUDA 13.5"),
+        ("12.4", Status::Error, "built with CUDA 13.0 (from macros.h) but the toolkit is CUDA 12.4"),
+    ] {
+        let Some(nvcc) = common::real_nvcc(v) else { continue };
+        let env = cuda_build::Env::from_vars([
+            ("CUDA_PATH", common::real_root(&nvcc)),
+            ("LIBTORCH_USE_PYTORCH", PathBuf::from("1")),
+            ("PYTHONPATH", site.clone()),
+            ("PATH", path.clone()),
+        ]);
+        let r = Probe::new().env(env).libtorch(true).report();
+        let lt = r.libtorch.as_ref().unwrap_or_else(|| panic!("{:#?}", r.checks));
+        assert_eq!(lt.root, site.join("torch"));
+        assert_eq!(lt.version.as_deref(), Some("2.11.0"));
+        assert_eq!(lt.cuda.unwrap().to_string(), "13.0");
+        assert_eq!(lt.source, "macros.h");
+        let c = check(&r, "libtorch-cuda");
+        assert_eq!(c.status, status, "CUDA {v}: {}", c.message);
+        assert!(c.message.contains(needle), "CUDA {v}: {}", c.message);
+    }
+}

@@ -102,19 +102,30 @@ pub fn major_minor(version: &str) -> (u32, u32) {
 
 /// The real toolkits provisioned by build-support/provision.sh (variables it writes).
 pub fn real_nvcc(version: &str) -> Option<PathBuf> {
-    let var = format!("CUDA_BUILD_TEST_NVCC_{}", version.replace('.', "_"));
+    provisioned(&format!("CUDA_BUILD_TEST_NVCC_{}", version.replace('.', "_")), &format!("CUDA {version}"))
+        .filter(|p| p.is_file())
+}
+
+/// The site directory of the real torch wheel provisioned by build-support/provision.sh.
+pub fn real_torch_site() -> Option<PathBuf> {
+    provisioned("CUDA_BUILD_TEST_TORCH_SITE", "the torch 2.11.0 wheel").filter(|p| p.join("torch/version.py").is_file())
+}
+
+fn provisioned(var: &str, what: &str) -> Option<PathBuf> {
+    let var = var.to_owned();
+    let version = what;
     let from_env = std::env::var_os(&var).map(PathBuf::from);
     let from_file = || {
         let env_file = dirs_cache().join("toolkits/toolkits.env");
         let text = fs::read_to_string(env_file).ok()?;
         text.lines().find_map(|l| l.strip_prefix(&format!("{var}="))).map(PathBuf::from)
     };
-    let found = from_env.or_else(from_file).filter(|p| p.is_file());
+    let found = from_env.or_else(from_file).filter(|p| p.exists());
     if found.is_none() {
         if std::env::var_os("CI").is_some() {
-            panic!("CUDA {version} is not provisioned in CI: run build-support/provision.sh all");
+            panic!("{version} is not provisioned in CI: run build-support/provision.sh all");
         }
-        eprintln!("skipped: real CUDA {version} not provisioned (bash build-support/provision.sh all)");
+        eprintln!("skipped: {version} not provisioned (bash build-support/provision.sh all)");
     }
     found
 }
