@@ -110,22 +110,48 @@ pub(crate) fn limits(toolkit: &Toolkit) -> Option<(u32, u32, &'static str)> {
     }
     let header = toolkit.include_dirs.iter().map(|d| d.join("crt/host_config.h")).find(|p| p.is_file())?;
     let text = std::fs::read_to_string(header).ok()?;
-    let (gcc, clang) = parse_host_config(&text)?;
-    Some((gcc, clang, "the toolkit's crt/host_config.h"))
+    let limits = parse_host_config(&text)?;
+    Some((limits.gcc_max, limits.clang_max, "the toolkit's crt/host_config.h"))
 }
 
-/// Reads `#if __GNUC__ > N` (gcc newest N) and `#if (__clang_major__ >= M)` (clang newest M-1)
-/// from `crt/host_config.h`: the `#if`, not the error text, which lags in some releases.
-pub fn parse_host_config(text: &str) -> Option<(u32, u32)> {
+/// What a toolkit's `crt/host_config.h` accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderLimits {
+    /// From `#if __GNUC__ > N`: newest gcc major N.
+    pub gcc_max: u32,
+    /// From `#if (__clang_major__ >= M) ...`: newest clang major M-1.
+    pub clang_max: u32,
+    /// From `#if _MSC_VER < A || _MSC_VER >= B`: accepted `A..=B-1`.
+    pub msvc: Option<(u32, u32)>,
+}
+
+/// Reads the limits from `crt/host_config.h`: the `#if` lines, not the error text, which
+/// lags in some releases (12.2.128-12.3 say "less than 16" while testing `>= 17`).
+pub fn parse_host_config(text: &str) -> Option<HeaderLimits> {
     let number_after = |line: &str, marker: &str| -> Option<u32> {
         let rest = &line[line.find(marker)? + marker.len()..];
         let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
         digits.parse().ok()
     };
-    let mut gcc = None;
-    let mut clang = None;
+    let (mut gcc, mut clang, mut msvc) = (None, None, None);
+    // Blocks for other clang flavours (Horizon, Grace) have their own bounds: skip them.
+    let special = |l: &str| {
+        ["__HORIZON__", "__GRCO_CLANG_COMPILER__"]
+            .iter()
+            .any(|m| l.contains(&format!("defined({m})")) && !l.contains(&format!("!defined({m})")))
+    };
+    let mut skipping: Vec<bool> = Vec::new();
     for line in text.lines().map(str::trim) {
+        if line.starts_with("#endif") {
+            skipping.pop();
+            continue;
+        }
         if !line.starts_with("#if") {
+            continue;
+        }
+        let skip = skipping.last().copied().unwrap_or(false) || special(line);
+        skipping.push(skip);
+        if skip {
             continue;
         }
         if gcc.is_none() {
@@ -134,8 +160,13 @@ pub fn parse_host_config(text: &str) -> Option<(u32, u32)> {
         if clang.is_none() {
             clang = number_after(line, "__clang_major__ >=").and_then(|m| m.checked_sub(1));
         }
+        if msvc.is_none() {
+            if let (Some(lo), Some(hi)) = (number_after(line, "_MSC_VER <"), number_after(line, "_MSC_VER >=")) {
+                msvc = Some((lo, hi.saturating_sub(1)));
+            }
+        }
     }
-    Some((gcc?, clang?))
+    Some(HeaderLimits { gcc_max: gcc?, clang_max: clang?, msvc })
 }
 
 /// Asks `program --version` and judges it against the toolkit.
@@ -333,7 +364,12 @@ mod tests {
     #[test]
     fn host_config_if_lines_not_error_text() {
         let text = "#if __GNUC__ > 13\n#error -- unsupported GNU version! gcc versions later than 13 are not supported!\n#endif\n#if (__clang_major__ >= 18) || (__clang_major__ < 3) || ((__clang_major__ == 3) &&  (__clang_minor__ < 3))\n#error -- unsupported clang version! clang version must be less than 16 and greater than 3.2\n";
-        assert_eq!(parse_host_config(text), Some((13, 17)));
+        let l = parse_host_config(&format!("{text}#if _MSC_VER < 1910 || _MSC_VER >= 1950\n")).unwrap();
+        assert_eq!((l.gcc_max, l.clang_max, l.msvc), (13, 17, Some((1910, 1949))));
+        // The real 13.5 structure: a Horizon clang block with its own bound comes first.
+        let horizon = "#if defined(__GNUC__)\n#if __GNUC__ > 16\n#endif\n#if defined(__HORIZON__)\n#if (__clang_major__ >= 22) || (__clang_major__ < 3)\n#endif\n#endif\n#if defined(__clang__) && !defined(__HORIZON__) && !defined(__GRCO_CLANG_COMPILER__)\n#if (__clang_major__ >= 23) || (__clang_major__ < 3)\n#endif\n#endif\n#endif\n";
+        let l = parse_host_config(horizon).unwrap();
+        assert_eq!((l.gcc_max, l.clang_max), (16, 22));
         assert_eq!(parse_host_config("nothing"), None);
     }
 

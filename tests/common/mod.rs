@@ -152,3 +152,21 @@ pub fn nvcc_says(nvcc: &Path) -> String {
     let line = text.lines().find(|l| l.contains("release")).unwrap();
     line.rsplit(" V").next().unwrap().trim().to_owned()
 }
+
+/// Every provisioned toolkit (`CUDA_BUILD_TEST_NVCC_X_Y`), oldest first: (`"12.4"`, nvcc).
+pub fn all_real_nvcc() -> Vec<(String, PathBuf)> {
+    let mut found: std::collections::BTreeMap<(u32, u32), PathBuf> = Default::default();
+    let file = fs::read_to_string(dirs_cache().join("toolkits/toolkits.env")).unwrap_or_default();
+    let from_file = file.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let from_env = std::env::vars().filter(|(k, _)| k.starts_with("CUDA_BUILD_TEST_NVCC_"));
+    for (k, v) in from_file.chain(from_env) {
+        let Some(ver) = k.strip_prefix("CUDA_BUILD_TEST_NVCC_") else { continue };
+        let Some((ma, mi)) = ver.split_once('_') else { continue };
+        let (Ok(ma), Ok(mi)) = (ma.parse(), mi.parse()) else { continue };
+        let p = PathBuf::from(v);
+        if p.is_file() {
+            found.insert((ma, mi), p);
+        }
+    }
+    found.into_iter().map(|((ma, mi), p)| (format!("{ma}.{mi}"), p)).collect()
+}
