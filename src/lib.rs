@@ -47,6 +47,8 @@ mod emit;
 mod env;
 mod error;
 mod fsx;
+#[cfg(test)]
+mod fuzz;
 pub mod host;
 mod json;
 mod probe;

@@ -83,8 +83,11 @@ impl Cmd {
             .map(|pipe| {
                 std::thread::spawn(move || {
                     let mut buf = Vec::new();
-                    if let Some(pipe) = pipe {
-                        let _ = pipe.take(MAX_OUTPUT).read_to_end(&mut buf);
+                    if let Some(mut pipe) = pipe {
+                        let _ = (&mut pipe).take(MAX_OUTPUT).read_to_end(&mut buf);
+                        // Keep draining past the cap, so a flooding tool is not blocked
+                        // on a full pipe until the timeout.
+                        let _ = std::io::copy(&mut pipe, &mut std::io::sink());
                     }
                     buf
                 })

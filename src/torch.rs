@@ -201,7 +201,7 @@ fn inspect(root: PathBuf, include_dir: PathBuf, lib_dir: PathBuf, rule: Rule) ->
 }
 
 /// `{"USE_CUDA", "ON"}` in caffe2/core/macros.h.
-fn macro_value(text: &str, key: &str) -> Option<String> {
+pub(crate) fn macro_value(text: &str, key: &str) -> Option<String> {
     let pat = format!("{{\"{key}\",");
     let line = text.lines().find(|l| l.replace(' ', "").contains(&pat.replace(' ', "")))?;
     let after = &line[line.find(&format!("\"{key}\""))? + key.len() + 2..];
@@ -211,7 +211,7 @@ fn macro_value(text: &str, key: &str) -> Option<String> {
 }
 
 /// `cuda: Optional[str] = '12.4'`, `cuda = None`, `__version__ = '2.5.1+cu124'` in version.py.
-fn py_value(text: &str, key: &str) -> Option<String> {
+pub(crate) fn py_value(text: &str, key: &str) -> Option<String> {
     for line in text.lines() {
         let Some(rest) = line.trim().strip_prefix(key) else { continue };
         let rest = rest.trim_start();
@@ -223,7 +223,7 @@ fn py_value(text: &str, key: &str) -> Option<String> {
 }
 
 /// `2.8.0+cu129` -> Some(Some(12.9)); `2.8.0+cpu` -> Some(None).
-fn local_cuda(version: &str) -> Option<Option<CudaVersion>> {
+pub(crate) fn local_cuda(version: &str) -> Option<Option<CudaVersion>> {
     let local = version.split_once('+')?.1;
     if local.starts_with("cpu") {
         return Some(None);

@@ -581,6 +581,9 @@ impl JobCtx<'_> {
         if let Some(dir) = job.output.parent() {
             fsx::create_dir_all(dir)?;
         }
+        // A build killed mid-nvcc leaves its temp files: never trusted, removed here.
+        fsx::remove_stale_temps(&job.output);
+        fsx::remove_stale_temps(&stamp);
         let tmp_out = fsx::temp_sibling(&job.output);
         let tmp_dep = fsx::temp_sibling(&job.output.with_extension("d"));
         let mut cmd = match self.launcher {
