@@ -33,4 +33,6 @@ if [[ $# == 0 ]]; then
   cargo test --locked --features bindgen,driver --test bindgen --test host_driver
   # The bounded fuzz pass: 100 000 cases per parser, in release (about a minute on 2 cores).
   CUDA_BUILD_FUZZ_CASES=100000 cargo test --locked --release --lib fuzz
+  # The crate and the example build from their packaged files.
+  cargo package --locked --workspace --allow-dirty
 fi

@@ -5,23 +5,30 @@
 //! variables that influenced the result. Tests and tools build an [`Env`] from an
 //! explicit list instead of the process environment.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 /// Variables cargo sets for build scripts: they never need `rerun-if-env-changed`.
 const CARGO_SET: &[&str] = &["TARGET", "HOST", "OUT_DIR", "PROFILE", "DEBUG", "OPT_LEVEL", "RUSTC", "NUM_JOBS"];
 
 /// The environment a probe sees: variables, and the directory that stands for `/`
 /// when conventional locations (`/usr/local/cuda`, ...) are searched.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Env {
     /// `None` reads the process environment.
     vars: Option<BTreeMap<OsString, OsString>>,
     /// Set by [`Env::with_sysroot`]; otherwise `CUDA_BUILD_SYSROOT`, else `/`.
     sysroot: Option<PathBuf>,
-    read: RefCell<BTreeSet<String>>,
+    /// Names read so far (a Mutex: a `Cuda` may be shared by threads compiling kernels).
+    read: Mutex<BTreeSet<String>>,
+}
+
+impl Clone for Env {
+    fn clone(&self) -> Self {
+        Env { vars: self.vars.clone(), sysroot: self.sysroot.clone(), read: Mutex::new(self.names().clone()) }
+    }
 }
 
 impl Default for Env {
@@ -33,7 +40,7 @@ impl Default for Env {
 impl Env {
     /// The environment of this process (what a build script sees).
     pub fn from_process() -> Self {
-        Env { vars: None, sysroot: None, read: RefCell::default() }
+        Env { vars: None, sysroot: None, read: Mutex::default() }
     }
 
     /// An environment made of exactly these variables, nothing inherited.
@@ -44,7 +51,7 @@ impl Env {
         V: Into<OsString>,
     {
         let vars = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        Env { vars: Some(vars), sysroot: None, read: RefCell::default() }
+        Env { vars: Some(vars), sysroot: None, read: Mutex::default() }
     }
 
     /// Search conventional locations (`/usr/local/cuda`, `/opt/cuda`, Debian's
@@ -62,10 +69,14 @@ impl Env {
         root.unwrap_or_else(|| PathBuf::from("/")).join(path.trim_start_matches('/'))
     }
 
+    fn names(&self) -> MutexGuard<'_, BTreeSet<String>> {
+        self.read.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// A variable's value; an empty value counts as unset. The name is recorded.
     pub fn get(&self, name: &str) -> Option<OsString> {
         if !CARGO_SET.contains(&name) && !name.starts_with("CARGO") {
-            self.read.borrow_mut().insert(name.to_owned());
+            self.names().insert(name.to_owned());
         }
         self.raw(name).filter(|v| !v.is_empty())
     }
@@ -112,7 +123,7 @@ impl Env {
             .collect();
         found.sort();
         for (k, _) in &found {
-            self.read.borrow_mut().insert(k.clone());
+            self.names().insert(k.clone());
         }
         found
     }
@@ -146,7 +157,7 @@ impl Env {
 
     /// Names of every variable read so far, sorted, for `rerun-if-env-changed`.
     pub fn recorded(&self) -> Vec<String> {
-        self.read.borrow().iter().cloned().collect()
+        self.names().iter().cloned().collect()
     }
 
     /// Whether this runs under docs.rs, where a build must never fail.

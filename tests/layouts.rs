@@ -457,3 +457,44 @@ fn cross_compiling_links_the_target_libraries_not_the_hosts() {
     let out = lines(&cuda.directives().unwrap());
     assert!(!out.iter().any(|l| l.contains("x86_64-linux") || l.contains("lib64")), "{out:#?}");
 }
+
+#[test]
+fn jetson_style_aarch64_linux_targets_dir() {
+    let fs = Fake::new();
+    let root = fs.nvidia_root("/usr/local/cuda", "12.6.77");
+    fs.cuda_h("/usr/local/cuda/targets/aarch64-linux/include", 12060);
+    fs.file("/usr/local/cuda/targets/aarch64-linux/lib/libcudart.so", "");
+    let env = fs.env(&[
+        ("TARGET", Path::new("aarch64-unknown-linux-gnu")),
+        ("HOST", Path::new("x86_64-unknown-linux-gnu")),
+        ("CUDA_PATH", &root),
+    ]);
+    let t = probe(env).find().unwrap();
+    assert_eq!(t.toolkit().lib_dirs, [root.canonicalize().unwrap().join("targets/aarch64-linux/lib")]);
+}
+
+#[test]
+fn odd_variable_values_are_clear_errors() {
+    let fs = Fake::new();
+    // A list where one path is expected, and a relative path that names nothing.
+    for value in ["/a/cuda:/b/cuda", "/a/cuda;/b/cuda", "relative/cuda"] {
+        let err = probe(fs.env(&[("CUDA_PATH", Path::new(value))])).find().unwrap_err();
+        assert!(matches!(err, Error::Explicit(_)), "{value}: {err:?}");
+        assert!(err.to_string().contains(&format!("CUDA_PATH={value} is not usable: does not exist")), "{err}");
+    }
+    // Empty counts as unset: nothing explicit, so a plain "not found".
+    let err = probe(fs.env(&[("CUDA_PATH", Path::new("")), ("PATH", &fs.path("/bin"))])).find().unwrap_err();
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+}
+
+#[test]
+fn a_flooding_nvcc_is_drained_not_waited_for() {
+    let fs = Fake::new();
+    // 64 MiB of noise, then a version line the 4 MiB cap never reaches.
+    let nvcc = fs.exe("/f/bin/nvcc", "#!/bin/sh\nhead -c 67108864 /dev/zero | tr '\\0' x\necho\necho 'Cuda compilation tools, release 12.1, V12.1.105'\n");
+    let start = Instant::now();
+    let mut p = probe(fs.env(&[("NVCC", &nvcc)]));
+    let err = p.tool_timeout(Duration::from_secs(20)).find().unwrap_err().to_string();
+    assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
+    assert!(err.contains("version unknown"), "{err}");
+}
