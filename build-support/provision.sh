@@ -9,6 +9,12 @@
 #                                          # + Debian trixie's CUDA 12.4 (private apt, unpacked
 #                                          # into the cache, the system's apt setup untouched)
 #                                          # + torch
+#   bash build-support/provision.sh matrix # all + every other real nvcc the registries hold, for
+#                                          # the test matrix: Debian experimental's CUDA 12.5 (private
+#                                          # apt like 12.4, into $CACHE/debian-12.5) and NVIDIA's PyPI
+#                                          # wheels of 13.0 13.1 13.2 13.3 13.4 (like 13.5, into
+#                                          # $CACHE/pypi-13.X); 1.6 GB more download, 1.8 GB more
+#                                          # disk, 1.5 min here (build-support/FINDINGS.md, "Matrix")
 #   bash build-support/provision.sh torch  # torch 2.11.0 (its CUDA 13.0 build) from PyPI,
 #                                          # pip install --no-deps --target $CACHE/torch-2.11.0;
 #                                          # no root; never imported, only located and read.
@@ -24,6 +30,8 @@
 # $CACHE/toolkits.env (shell-sourceable):
 #   CUDA_BUILD_TEST_NVCC_11_8=/usr/bin/nvcc
 #   CUDA_BUILD_TEST_NVCC_12_4=$CACHE/debian-12.4/bin/nvcc
+#   CUDA_BUILD_TEST_NVCC_12_5=$CACHE/debian-12.5/bin/nvcc                 (matrix)
+#   CUDA_BUILD_TEST_NVCC_13_0=$CACHE/pypi-13.0/nvidia/cu13/bin/nvcc       (matrix; also 13_1 ... 13_4)
 #   CUDA_BUILD_TEST_NVCC_13_5=$CACHE/pypi-13.5/nvidia/cu13/bin/nvcc
 #   CUDA_BUILD_TEST_TORCH_SITE=$CACHE/torch-2.11.0   (holds torch/; put it on PYTHONPATH)
 # Everything else goes to stderr. A toolkit whose registry does not answer is
@@ -39,13 +47,13 @@ set -euo pipefail
 
 MODE="${1:-}"
 case "$MODE" in
-  user | all | torch | env) ;;
+  user | all | matrix | torch | env) ;;
   -h | --help | help)
-    sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,/^$/p' "$0" | sed -e '/^$/d' -e 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
-    echo "usage: bash build-support/provision.sh user|all|torch|env" >&2
+    echo "usage: bash build-support/provision.sh user|all|matrix|torch|env" >&2
     exit 2
     ;;
 esac
@@ -69,6 +77,41 @@ BOOKWORM_PKGS=(nvidia-cuda-toolkit g++-11)
 # headers and static/stub libraries; libcudart12 the shared cudart; libnvvm4
 # libnvvm.so (nvvm/lib64, as in NVIDIA's tree); cccl = cub, thrust, libcu++.
 TRIXIE_PKGS=(nvidia-cuda-toolkit nvidia-cuda-dev libcudart12 libnvvm4 libcub-dev libthrust-dev libcu++-dev)
+# shellcheck disable=SC2034 # read through provision_debian_tree's nameref
+TRIXIE_SUITES=(trixie)
+# Debian experimental (matrix): CUDA 12.5, the same package set, pinned: experimental's apt
+# priority is 1 and sid holds 12.4.131, so a bare name would fetch sid's 12.4. nvidia-cuda-dev
+# 12.5 depends on cccl >= 2.4.0, which experimental lacks: sid's 2.5.0-1 (trixie has 2.3.2).
+EXPERIMENTAL_PKGS=(
+  nvidia-cuda-toolkit=12.5.40~12.5.0-2+b1
+  nvidia-cuda-dev=12.5.39~12.5.0-2+b1
+  libcudart12=12.5.39~12.5.0-2+b1
+  libnvvm4=12.5.40~12.5.0-2+b1
+  libcub-dev=2.5.0-1
+  libthrust-dev=2.5.0-1
+  libcu++-dev=2.5.0-1
+)
+# experimental's and sid's InRelease carry a one-week Valid-Until, which the archive this
+# machine reaches let lapse (Date 2026-10-30, Valid-Until 2026-11-06): without
+# check-valid-until=no apt refuses them. Signatures are still checked (signed-by), and the
+# exact versions above are fetched by their signed hashes.
+# shellcheck disable=SC2034 # read through provision_debian_tree's nameref
+EXPERIMENTAL_SUITES=("experimental check-valid-until=no" "sid check-valid-until=no")
+# NVIDIA's PyPI wheels of the other 13.x minors (matrix): the set the newest cuda-toolkit
+# meta-package of each minor pins in its Requires-Dist (cuda-toolkit==13.0.3.0, 13.1.2.0,
+# 13.2.2, 13.3.1, 13.4.3). nvidia-cuda-cuobjdump / -nvdisasm wheels start at 13.2, so the
+# 13.0 and 13.1 trees have no cuobjdump or nvdisasm at all. No wheel is shared between two
+# minors (each pins its own nvcc, runtime and cccl), so there is no download to share.
+# Note: the 13.0 and 13.1 wheels' nvcc.profile links from <root>/lib64, which they lack
+# (they have lib/): nvcc's own link step there needs -L<root>/lib (FINDINGS.md, "Matrix").
+PYPI_MATRIX_MINORS=(13.0 13.1 13.2 13.3 13.4)
+declare -A PYPI_MATRIX_PINS=(
+  [13.0]="nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-crt==13.0.88 nvidia-cuda-runtime==13.0.96 nvidia-cuda-cccl==13.0.85"
+  [13.1]="nvidia-cuda-nvcc==13.1.115 nvidia-nvvm==13.1.115 nvidia-cuda-crt==13.1.115 nvidia-cuda-runtime==13.1.80 nvidia-cuda-cccl==13.1.115"
+  [13.2]="nvidia-cuda-nvcc==13.2.86 nvidia-nvvm==13.2.86 nvidia-cuda-crt==13.2.86 nvidia-cuda-runtime==13.2.86 nvidia-cuda-cccl==13.2.86 nvidia-cuda-cuobjdump==13.2.86 nvidia-cuda-nvdisasm==13.2.86"
+  [13.3]="nvidia-cuda-nvcc==13.3.73 nvidia-nvvm==13.3.73 nvidia-cuda-crt==13.3.73 nvidia-cuda-runtime==13.3.29 nvidia-cuda-cccl==13.3.3.4.1 nvidia-cuda-cuobjdump==13.3.73 nvidia-cuda-nvdisasm==13.3.73"
+  [13.4]="nvidia-cuda-nvcc==13.4.92 nvidia-nvvm==13.4.92 nvidia-cuda-crt==13.4.92 nvidia-cuda-runtime==13.4.92 nvidia-cuda-cccl==13.3.4.3.1 nvidia-cuda-cuobjdump==13.4.92 nvidia-cuda-nvdisasm==13.4.92"
+)
 DEBIAN_ARCHIVE_DEFAULT="http://deb.debian.org/debian"
 
 CACHE_ROOT="${CUDA_BUILD_CACHE:-$HOME/.cache/cuda-build}"
@@ -76,6 +119,7 @@ mkdir -p "$CACHE_ROOT/toolkits"
 CACHE="$(cd "$CACHE_ROOT/toolkits" && pwd)" # absolute, symlinks kept
 PYPI_DIR="$CACHE/pypi-13.5"
 TRIXIE_DIR="$CACHE/debian-12.4"
+EXPERIMENTAL_DIR="$CACHE/debian-12.5"
 STAMPS="$CACHE/.smoke"
 ENV_FILE="$CACHE/toolkits.env"
 RECHECK="${CUDA_BUILD_PROVISION_RECHECK:-0}"
@@ -176,48 +220,82 @@ verified() {
 # ---------------------------------------------------------------------------
 # CUDA 13.5: NVIDIA's PyPI wheels, no root.
 
-PYPI_MARKER="$PYPI_DIR/.cuda-build-complete"
 PYPI_NVCC="$PYPI_DIR/nvidia/cu13/bin/nvcc"
 
-pypi_present() {
-  [[ -f "$PYPI_MARKER" && "$(cat "$PYPI_MARKER")" == "${PYPI_PINS[*]}" && -x "$PYPI_NVCC" ]]
+# pypi_tree_present DIR PINS...: DIR holds exactly these pins (marker) and an nvcc.
+pypi_tree_present() {
+  local dir="$1"
+  shift
+  [[ -f "$dir/.cuda-build-complete" && "$(cat "$dir/.cuda-build-complete")" == "$*" && -x "$dir/nvidia/cu13/bin/nvcc" ]]
 }
 
-provision_pypi() {
-  local t0
-  t0=$(now)
-  if ! pypi_present; then
+pypi_present() {
+  pypi_tree_present "$PYPI_DIR" "${PYPI_PINS[@]}"
+}
+
+# Does the Python package index answer? Asked once per run; the reason when not is in $PYPI_ANSWERS.
+PYPI_ANSWERS=""
+pypi_reachable() {
+  if [[ -z "$PYPI_ANSWERS" ]]; then
     if ! python3 -m pip --version >/dev/null 2>&1; then
-      skip "cuda-13.5 (PyPI)" "python3 -m pip is not available"
-      return 0
-    fi
-    # Does the registry answer? (A failure AFTER this is a real failure.)
-    if ! python3 -m pip index versions nvidia-cuda-nvcc --retries 1 --timeout 20 \
+      PYPI_ANSWERS="python3 -m pip is not available"
+    elif ! python3 -m pip index versions nvidia-cuda-nvcc --retries 1 --timeout 20 \
       --disable-pip-version-check >/dev/null 2>&1; then
-      skip "cuda-13.5 (PyPI)" "the Python package index does not answer (pip index versions nvidia-cuda-nvcc failed)"
+      PYPI_ANSWERS="the Python package index does not answer (pip index versions nvidia-cuda-nvcc failed)"
+    else
+      PYPI_ANSWERS=ok
+    fi
+  fi
+  [[ "$PYPI_ANSWERS" == ok ]]
+}
+
+# provision_pypi_release MINOR PINS...: NVIDIA's wheels of CUDA MINOR into $CACHE/pypi-MINOR.
+provision_pypi_release() {
+  local minor="$1"
+  shift
+  local pins=("$@") dir t0
+  dir="$CACHE/pypi-$minor"
+  t0=$(now)
+  if ! pypi_tree_present "$dir" "${pins[@]}"; then
+    # Does the registry answer? (A failure AFTER this is a real failure.)
+    if ! pypi_reachable; then
+      skip "cuda-$minor (PyPI)" "$PYPI_ANSWERS"
       return 0
     fi
-    log "cuda-13.5: installing ${PYPI_PINS[*]}"
-    local tmp="$CACHE/.tmp-pypi-13.5.$$"
+    log "cuda-$minor: installing ${pins[*]}"
+    local tmp="$CACHE/.tmp-pypi-$minor.$$"
     rm -rf "$tmp"
     if ! python3 -m pip install --no-deps --target "$tmp" --disable-pip-version-check --root-user-action=ignore \
-      --no-input --quiet "${PYPI_PINS[@]}" >&2; then
+      --no-input --quiet "${pins[@]}" >&2; then
       rm -rf "$tmp"
-      fail "cuda-13.5 (PyPI)" "pip install of the pinned wheels failed"
+      fail "cuda-$minor (PyPI)" "pip install of the pinned wheels failed"
       return 0
     fi
     # nvcc does not resolve symlinks; the wheels hold real files, check anyway.
     if [[ ! -x "$tmp/nvidia/cu13/bin/nvcc" ]]; then
       rm -rf "$tmp"
-      fail "cuda-13.5 (PyPI)" "the wheels did not provide nvidia/cu13/bin/nvcc"
+      fail "cuda-$minor (PyPI)" "the wheels did not provide nvidia/cu13/bin/nvcc"
       return 0
     fi
-    printf '%s' "${PYPI_PINS[*]}" >"$tmp/.cuda-build-complete" # written last
-    rm -rf "$PYPI_DIR"
-    mv "$tmp" "$PYPI_DIR"
-    log "cuda-13.5: installed into $PYPI_DIR ($(($(now) - t0)) s)"
+    printf '%s' "${pins[*]}" >"$tmp/.cuda-build-complete" # written last
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+    log "cuda-$minor: installed into $dir ($(($(now) - t0)) s)"
   fi
-  verified cuda-13.5 13.5 "$PYPI_NVCC" || true
+  verified "cuda-$minor" "$minor" "$dir/nvidia/cu13/bin/nvcc" || true
+}
+
+provision_pypi() {
+  provision_pypi_release 13.5 "${PYPI_PINS[@]}"
+}
+
+# The other 13.x minors (matrix).
+provision_pypi_matrix() {
+  local minor pins
+  for minor in "${PYPI_MATRIX_MINORS[@]}"; do
+    read -r -a pins <<<"${PYPI_MATRIX_PINS[$minor]}"
+    provision_pypi_release "$minor" "${pins[@]}"
+  done
 }
 
 # ---------------------------------------------------------------------------
@@ -351,23 +429,40 @@ EOF
 # ---------------------------------------------------------------------------
 # CUDA 12.4: Debian trixie's packages, fetched under a PRIVATE apt setup and
 # unpacked into a standard toolkit tree (nothing installed system-wide).
+# CUDA 12.5 (matrix): Debian experimental's, the same way.
 
-TRIXIE_MARKER="$TRIXIE_DIR/.cuda-build-complete"
 TRIXIE_NVCC="$TRIXIE_DIR/bin/nvcc"
+EXPERIMENTAL_NVCC="$EXPERIMENTAL_DIR/bin/nvcc"
 
-trixie_present() {
-  [[ -f "$TRIXIE_MARKER" && "$(cat "$TRIXIE_MARKER")" == "${TRIXIE_PKGS[*]}" && -x "$TRIXIE_NVCC" ]]
+# debian_tree_present DIR PKGS...: DIR was laid out from exactly these packages (marker).
+debian_tree_present() {
+  local dir="$1"
+  shift
+  [[ -f "$dir/.cuda-build-complete" && "$(cat "$dir/.cuda-build-complete")" == "$*" && -x "$dir/bin/nvcc" ]]
 }
 
-# Write a private apt configuration under $1 (its own sources, state, cache).
+trixie_present() {
+  debian_tree_present "$TRIXIE_DIR" "${TRIXIE_PKGS[@]}"
+}
+
+experimental_present() {
+  debian_tree_present "$EXPERIMENTAL_DIR" "${EXPERIMENTAL_PKGS[@]}"
+}
+
+# Write a private apt configuration under $1 (its own sources, state, cache), with one
+# sources line per further argument "SUITE [OPTION=VALUE...]" (main contrib non-free).
 private_apt_config() {
-  local a="$1"
+  local a="$1" spec suite opts
+  shift
   mkdir -p "$a/etc/apt.conf.d" "$a/etc/preferences.d" "$a/etc/sources.list.d" \
     "$a/state/lists/partial" "$a/cache/archives/partial" "$a/log"
   : >"$a/state/status"
-  cat >"$a/etc/sources.list" <<EOF
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_archive_uri) trixie main contrib non-free
-EOF
+  : >"$a/etc/sources.list"
+  for spec in "$@"; do
+    read -r suite opts <<<"$spec"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg${opts:+ $opts}] $(debian_archive_uri) $suite main contrib non-free" \
+      >>"$a/etc/sources.list"
+  done
   cat >"$a/apt.conf" <<EOF
 Dir::Etc "$a/etc";
 Dir::Etc::sourcelist "$a/etc/sources.list";
@@ -390,72 +485,100 @@ EOF
   : >"$a/etc/apt.conf"
 }
 
-provision_trixie() {
-  local t0
+# provision_debian_tree NAME RELEASE LABEL DIR SUITES_VAR PKGS_VAR: download the packages
+# named in the array PKGS_VAR (NAME or NAME=VERSION) from the suites in the array
+# SUITES_VAR under a private APT_CONFIG, unpack them with dpkg-deb and lay out a
+# standard toolkit tree in DIR (temp dir, then rename), then smoke-compile.
+provision_debian_tree() {
+  local name="$1" release="$2" label="$3" dir="$4"
+  local -n suites_ref="$5" pkgs_ref="$6"
+  local t0 suite_names="" spec
   t0=$(now)
-  if ! trixie_present; then
+  for spec in "${suites_ref[@]}"; do
+    suite_names+="${suite_names:+ + }${spec%% *}"
+  done
+  if ! debian_tree_present "$dir" "${pkgs_ref[@]}"; then
     if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
-      skip "cuda-12.4 (Debian trixie)" "apt-get / dpkg-deb not available"
+      skip "$name ($label)" "apt-get / dpkg-deb not available"
       return 0
     fi
     if [[ "$(dpkg --print-architecture 2>/dev/null)" != amd64 ]]; then
-      skip "cuda-12.4 (Debian trixie)" "only set up for amd64"
+      skip "$name ($label)" "only set up for amd64"
       return 0
     fi
     if [[ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]]; then
-      skip "cuda-12.4 (Debian trixie)" "no /usr/share/keyrings/debian-archive-keyring.gpg to verify trixie with"
+      skip "$name ($label)" "no /usr/share/keyrings/debian-archive-keyring.gpg to verify $suite_names with"
       return 0
     fi
-    local work="$CACHE/.tmp-debian-12.4.$$"
+    local work="$CACHE/.tmp-${dir##*/}.$$"
     rm -rf "$work"
     mkdir -p "$work/debs" "$work/root" "$work/tree"
-    private_apt_config "$work/apt"
-    log "cuda-12.4: apt-get update (private APT_CONFIG, trixie main contrib non-free)"
+    private_apt_config "$work/apt" "${suites_ref[@]}"
+    log "$name: apt-get update (private APT_CONFIG, $suite_names main contrib non-free)"
     if ! APT_CONFIG="$work/apt/apt.conf" apt_update_ok "$work/update.log" env; then
       rm -rf "$work"
-      skip "cuda-12.4 (Debian trixie)" "apt-get update for trixie failed (the Debian archive does not answer?)"
+      skip "$name ($label)" "apt-get update for $suite_names failed (the Debian archive does not answer?)"
       return 0
     fi
     local p cand
-    for p in "${TRIXIE_PKGS[@]}"; do
+    for p in "${pkgs_ref[@]}"; do
+      if [[ "$p" == *=* ]]; then
+        # An exact version: apt-cache show NAME=VERSION exits 0 even when there is none.
+        # (Output captured first: grep -q on a pipe would SIGPIPE apt-cache under pipefail.)
+        cand="$(APT_CONFIG="$work/apt/apt.conf" apt-cache show "$p" 2>/dev/null || true)"
+        if ! grep -q '^Package: ' <<<"$cand"; then
+          rm -rf "$work"
+          skip "$name ($label)" "$suite_names has no package $p (any more: update the pin)"
+          return 0
+        fi
+        continue
+      fi
       cand="$(APT_CONFIG="$work/apt/apt.conf" apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ { print $2 }')"
       if [[ -z "$cand" || "$cand" == "(none)" ]]; then
         rm -rf "$work"
-        skip "cuda-12.4 (Debian trixie)" "trixie has no package $p"
+        skip "$name ($label)" "$suite_names has no package $p"
         return 0
       fi
     done
-    log "cuda-12.4: apt-get download ${TRIXIE_PKGS[*]} (about 1 GB)"
-    if ! (cd "$work/debs" && APT_CONFIG="$work/apt/apt.conf" apt-get -q download "${TRIXIE_PKGS[@]}" >&2); then
+    log "$name: apt-get download ${pkgs_ref[*]} (about 1 GB)"
+    if ! (cd "$work/debs" && APT_CONFIG="$work/apt/apt.conf" apt-get -q download "${pkgs_ref[@]}" >&2); then
       rm -rf "$work"
-      fail "cuda-12.4 (Debian trixie)" "apt-get download ${TRIXIE_PKGS[*]} failed"
+      fail "$name ($label)" "apt-get download ${pkgs_ref[*]} failed"
       return 0
     fi
     local t1
     t1=$(now)
-    log "cuda-12.4: downloaded ($((t1 - t0)) s); unpacking"
+    log "$name: downloaded $(du -sm "$work/debs" | cut -f1) MB ($((t1 - t0)) s); unpacking"
     local deb
     for deb in "$work"/debs/*.deb; do
       dpkg-deb -x "$deb" "$work/root"
     done
     rm -rf "$work/debs" # free 1 GB before laying out
-    if ! layout_trixie "$work/root" "$work/tree"; then
+    if ! layout_debian_tree "$name" "$work/root" "$work/tree"; then
       rm -rf "$work"
-      fail "cuda-12.4 (Debian trixie)" "the unpacked packages lack files of a toolkit tree"
+      fail "$name ($label)" "the unpacked packages lack files of a toolkit tree"
       return 0
     fi
-    printf '%s' "${TRIXIE_PKGS[*]}" >"$work/tree/.cuda-build-complete" # written last
-    rm -rf "$TRIXIE_DIR"
-    mv "$work/tree" "$TRIXIE_DIR"
+    printf '%s' "${pkgs_ref[*]}" >"$work/tree/.cuda-build-complete" # written last
+    rm -rf "$dir"
+    mv "$work/tree" "$dir"
     rm -rf "$work"
-    log "cuda-12.4: laid out in $TRIXIE_DIR ($(($(now) - t1)) s unpack + layout, $(($(now) - t0)) s in all)"
+    log "$name: laid out in $dir ($(($(now) - t1)) s unpack + layout, $(($(now) - t0)) s in all)"
   fi
-  verified cuda-12.4 12.4 "$TRIXIE_NVCC" || true
+  verified "$name" "$release" "$dir/bin/nvcc" || true
 }
 
-# layout_trixie UNPACKED_ROOT TREE: a standard toolkit tree from Debian's split layout.
-layout_trixie() {
-  local u="$1" t="$2" f
+provision_trixie() {
+  provision_debian_tree cuda-12.4 12.4 "Debian trixie" "$TRIXIE_DIR" TRIXIE_SUITES TRIXIE_PKGS
+}
+
+provision_experimental() {
+  provision_debian_tree cuda-12.5 12.5 "Debian experimental" "$EXPERIMENTAL_DIR" EXPERIMENTAL_SUITES EXPERIMENTAL_PKGS
+}
+
+# layout_debian_tree NAME UNPACKED_ROOT TREE: a standard toolkit tree from Debian's split layout.
+layout_debian_tree() {
+  local name="$1" u="$2" t="$3" f
   local ml="$u/usr/lib/x86_64-linux-gnu" tk="$u/usr/lib/nvidia-cuda-toolkit"
   mkdir -p "$t/bin/crt" "$t/nvvm/bin" "$t/nvvm/lib64" "$t/nvvm/include" "$t/include" "$t/lib64/stubs" || return 1
   # bin/: the real nvcc binary (Debian's /usr/bin/nvcc is a wrapper script), the tools.
@@ -501,7 +624,7 @@ EOF
     include/cub/cub.cuh include/thrust/version.h include/cuda/std/version \
     lib64/libcudart_static.a lib64/libcudadevrt.a lib64/stubs/libcuda.so; do
     if [[ ! -f "$t/$f" || -L "$t/$f" ]]; then
-      echo "cuda-12.4: missing $f" >&2
+      echo "$name: missing $f" >&2
       return 1
     fi
   done
@@ -607,6 +730,14 @@ case "$MODE" in
     provision_trixie
     provision_torch
     ;;
+  matrix)
+    provision_pypi
+    provision_bookworm
+    provision_trixie
+    provision_torch
+    provision_experimental
+    provision_pypi_matrix
+    ;;
   torch)
     provision_torch
     ;;
@@ -623,6 +754,16 @@ fi
 if trixie_present && verified cuda-12.4 12.4 "$TRIXIE_NVCC"; then
   LINES+=("CUDA_BUILD_TEST_NVCC_12_4=$TRIXIE_NVCC")
 fi
+if experimental_present && verified cuda-12.5 12.5 "$EXPERIMENTAL_NVCC"; then
+  LINES+=("CUDA_BUILD_TEST_NVCC_12_5=$EXPERIMENTAL_NVCC")
+fi
+for minor in "${PYPI_MATRIX_MINORS[@]}"; do
+  read -r -a pins <<<"${PYPI_MATRIX_PINS[$minor]}"
+  nvcc="$CACHE/pypi-$minor/nvidia/cu13/bin/nvcc"
+  if pypi_tree_present "$CACHE/pypi-$minor" "${pins[@]}" && verified "cuda-$minor" "$minor" "$nvcc"; then
+    LINES+=("CUDA_BUILD_TEST_NVCC_${minor/./_}=$nvcc")
+  fi
+done
 if pypi_present && verified cuda-13.5 13.5 "$PYPI_NVCC"; then
   LINES+=("CUDA_BUILD_TEST_NVCC_13_5=$PYPI_NVCC")
 fi

@@ -31,6 +31,29 @@
 //! Read from `version.json` / `version.txt` when the toolkit has one (no process spawned),
 //! else from `nvcc --version` (spawned once, for the chosen toolkit), and cross-checked with
 //! `cuda.h`'s `CUDA_VERSION`: a disagreement is a warning naming both sources.
+//!
+//! # Environment -> behaviour
+//! What a build meets, and what it gets; each row is proven by the named test.
+//!
+//! | environment | behaviour | test |
+//! |---|---|---|
+//! | no toolkit anywhere | one error listing every place searched and the fix; `find_optional` builds without `cfg(cuda)` and one warning | `consumer::no_toolkit_fails_clearly_and_optional_mode_builds_without_cuda` |
+//! | `DOCS_RS` set, no toolkit | the build script succeeds with the cfgs declared and a warning | `hardening::docs_rs_without_a_toolkit_builds` |
+//! | `CUDA_PATH` missing, a file, an empty dir, `a:b`, relative | an error naming the variable and why; never another toolkit | `layouts::cuda_path_missing_file_or_empty_each_get_their_own_error`, `layouts::odd_variable_values_are_clear_errors` |
+//! | empty variables | unset | `env::tests::host_prefix_when_not_cross_compiling_and_empty_is_unset` |
+//! | nvcc hangs / prints garbage / fails / floods | killed at the timeout / refused, each named | `layouts::hanging_nvcc_is_killed_and_named`, `layouts::nvcc_printing_garbage_or_failing_is_a_clear_refusal`, `layouts::a_flooding_nvcc_is_drained_not_waited_for` |
+//! | nvidia-smi missing, hanging, garbage; libcuda without a GPU | "no driver seen", a note, never a failure | `host_driver::missing_garbage_or_hanging_nvidia_smi_means_no_driver_seen` |
+//! | python missing, hanging, garbage (`LIBTORCH_USE_PYTORCH`) | a finding naming it | `libtorch::use_pytorch_with_broken_pythons_is_a_clear_finding` |
+//! | paths with spaces | work (every fake tree's path has spaces) | `layouts::*` |
+//! | non-UTF-8 toolkit path | `Error::NonUtf8Path` (cargo directives are UTF-8) | `layouts::non_utf8_toolkit_path_is_an_error_for_directives` |
+//! | very long kernel names, symlink loops, an unwritable `OUT_DIR` | work / work / `Error::Io` naming the path | `hardening::unwritable_out_dir_symlink_loops_and_long_names` |
+//! | two builds writing one `OUT_DIR` at once | unique temp files, atomic renames, both succeed | `hardening::concurrent_builds_into_one_out_dir_do_not_corrupt_each_other` |
+//! | nvcc or the whole build script SIGKILLed mid-compile | nothing truncated is trusted; the next build recompiles and cleans up | `compile::an_nvcc_killed_mid_compile_leaves_nothing_the_next_build_accepts`, `hardening::a_build_script_sigkilled_mid_nvcc_is_recovered_by_the_next_build` |
+//! | cross-compiling (aarch64 sbsa / Jetson), Windows layouts | the target's `targets/<triple>/lib` or `lib/x64`, never the host's | `layouts::cross_compiling_links_the_target_libraries_not_the_hosts`, `layouts::jetson_style_aarch64_linux_targets_dir`, `layouts::windows_layout_and_installer_variables` |
+//! | any parser input | no panic (100 000 proptest cases per parser in CI) | `fuzz::*` |
+//!
+//! Nothing is written outside `OUT_DIR` (outputs, stamps, the tool-answer cache); the
+//! `build-support/` scripts alone write the user cache (`~/.cache/cuda-build`).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
 
