@@ -86,13 +86,19 @@ fn tables_agree_with_every_toolkit() {
     assert!(failures.is_empty(), "tables disagree with real toolkits:\n{}", failures.join("\n"));
 }
 
+/// The toolkit's own cuobjdump; the 13.0 and 13.1 wheel sets have none (the cuobjdump wheel
+/// starts at 13.2), and 11.8's cannot read their fatbins: then the newest provisioned one.
 fn cuobjdump(root: &Path) -> PathBuf {
     let local = root.join("bin/cuobjdump");
     if local.is_file() {
-        local
-    } else {
-        PathBuf::from("/usr/bin/cuobjdump")
+        return local;
     }
+    all_real_nvcc()
+        .into_iter()
+        .rev()
+        .map(|(_, nvcc)| nvcc.parent().unwrap().join("cuobjdump"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/cuobjdump"))
 }
 
 fn listing(root: &Path, file: &Path) -> String {
