@@ -353,27 +353,34 @@ impl<'a> Kernels<'a> {
         }
         let supported = self.supported();
         let archs = arch::resolve(&items, &source, &spec, &supported, &gpus, &mut warnings)?;
-        for c in crate::driver::checks(&driver, &toolkit.version, Some(&archs)) {
-            if c.status == crate::Status::Warn {
-                warnings.push(c.message);
-            }
-        }
         // The host compiler, chosen and checked before any nvcc runs.
         let allow =
             self.allow_unsupported || env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
         let host = crate::host::select(env, toolkit, self.host.as_deref(), allow, Duration::from_secs(60))?;
         warnings.extend(host.warning.clone());
-        let arch_flags = match &self.format {
+        // What the outputs will hold: PTX is one virtual arch (the lowest requested, which
+        // newer GPUs JIT), a cubin one real arch; fatbins and objects hold the whole list.
+        let archs = match &self.format {
             Format::Ptx => {
                 let lowest = archs.real.iter().chain(&archs.ptx).min().copied();
-                lowest.map(|a| vec![format!("-arch=compute_{a}")]).unwrap_or_default()
+                ArchList { real: Vec::new(), ptx: lowest.into_iter().collect() }
             }
             Format::Cubin => {
                 if archs.real.len() != 1 {
                     return Err(Error::CubinNeedsOneArch(archs.names()));
                 }
-                vec![format!("-arch=sm_{}", archs.real[0])]
+                ArchList { real: archs.real.clone(), ptx: Vec::new() }
             }
+            _ => archs,
+        };
+        for c in crate::driver::checks(&driver, &toolkit.version, Some(&archs)) {
+            if c.status == crate::Status::Warn {
+                warnings.push(c.message);
+            }
+        }
+        let arch_flags = match &self.format {
+            Format::Ptx => archs.ptx.iter().map(|a| format!("-arch=compute_{a}")).collect(),
+            Format::Cubin => archs.real.iter().map(|a| format!("-arch=sm_{a}")).collect(),
             _ => archs.gencode(),
         };
 

@@ -1,0 +1,108 @@
+//! The examples, run by cargo as a user would: static-lib, optional-cuda (with and without a
+//! toolkit) and libtorch-check (the real torch wheel; a cu124 layout against CUDA 13 fails).
+//! GPU parts print "skipped: no CUDA device" on machines without one.
+#![allow(clippy::disallowed_methods)] // tests pass the real PATH through
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::real_nvcc;
+
+const PROBE_VARS: &[&str] = &[
+    "NVCC",
+    "CUDACXX",
+    "CUDA_PATH",
+    "CUDA_HOME",
+    "CUDAToolkit_ROOT",
+    "LIBTORCH",
+    "LIBTORCH_USE_PYTORCH",
+    "CUDAARCHS",
+    "RUSTFLAGS",
+];
+
+fn run(package: &str, vars: &[(&str, &Path)]) -> Output {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["run", "-p", package]).current_dir(&root).env("CARGO_TARGET_DIR", root.join("target/examples-test"));
+    for v in PROBE_VARS {
+        cmd.env_remove(v);
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn texts(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// One cargo at a time: the examples share a target directory.
+static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn static_lib_links_and_runs() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let out = run("static-lib", &[("CUDA_PATH", &common::real_root(&nvcc)), ("CUDAARCHS", Path::new("75"))]);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("linked libsaxpy.a with the CUDA runtime"), "{stdout}");
+    assert!(
+        stdout.contains("skipped: no CUDA device") || stdout.contains("saxpy of 65536 floats: correct"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn optional_cuda_with_and_without_a_toolkit() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let out = run("optional-cuda", &[("CUDA_PATH", &common::real_root(&nvcc)), ("CUDAARCHS", Path::new("75;86"))]);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("cuda: 1 PTX module(s), entries [\"square\"], archs [\"compute_75\"]"), "{stdout}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["cargo", "rustc", "cc"] {
+        std::os::unix::fs::symlink(which::which(tool).unwrap(), bin.join(tool)).unwrap();
+    }
+    let out =
+        run("optional-cuda", &[("PATH", &bin), ("CUDA_BUILD_SYSROOT", tmp.path()), ("CUDA_BUILD_CACHE", tmp.path())]);
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("cpu fallback (built without CUDA)"), "{stdout}");
+    assert!(stderr.contains("warning: optional-cuda@0.0.0: building without CUDA"), "{stderr}");
+}
+
+#[test]
+fn libtorch_check_against_real_and_mismatched_torch() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let cuda_path = common::real_root(&nvcc);
+    if let Some(site) = common::real_torch_site() {
+        let out = run(
+            "libtorch-check",
+            &[("CUDA_PATH", &cuda_path), ("LIBTORCH_USE_PYTORCH", Path::new("1")), ("PYTHONPATH", &site)],
+        );
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stdout.contains("libtorch 2.11.0 (CUDA 13.0) found by LIBTORCH_USE_PYTORCH"), "{stdout}");
+        assert!(stderr.contains("same major, different minor"), "the minor warning reaches cargo: {stderr}");
+    }
+    // A cu124 libtorch against CUDA 13: the build stops, naming both.
+    let tmp = tempfile::tempdir().unwrap();
+    let torch = tmp.path().join("torch");
+    std::fs::create_dir_all(torch.join("lib")).unwrap();
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/libtorch/2.5.1+cu124");
+    std::fs::copy(fixture.join("version.py"), torch.join("version.py")).unwrap();
+    std::fs::write(torch.join("lib/libtorch_cuda.so"), "").unwrap();
+    let out = run("libtorch-check", &[("CUDA_PATH", &cuda_path), ("LIBTORCH", &torch)]);
+    let (_, stderr) = texts(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("error: libtorch-check@0.0.0: libtorch 2.5.1 was built with CUDA 12.4 (from version.py) but the toolkit is CUDA 13.5.37"), "{stderr}");
+}
