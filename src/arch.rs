@@ -21,11 +21,13 @@ pub struct Arch {
 
 impl Arch {
     /// From nvcc's number (`86`, `90a`'s 90, `120`).
+    #[must_use]
     pub fn from_sm(sm: u32) -> Self {
         Arch { major: sm / 10, minor: sm % 10, suffix: None }
     }
 
     /// The `sm_`/`compute_` number.
+    #[must_use]
     pub fn sm(&self) -> u32 {
         self.major * 10 + self.minor
     }
@@ -95,7 +97,7 @@ fn invalid(source: &SpecSource, spec: &str, item: &str, reason: &str) -> Error {
     }
 }
 
-/// `86`, `100`, `90a`, `100f` (nvcc / CMake numbers).
+/// `86`, `100`, `90a`, `100f` (nvcc / `CMake` numbers).
 fn parse_number(s: &str) -> Option<Arch> {
     let (digits, suffix) = match s.strip_suffix(['a', 'f']) {
         Some(d) => (d, s.chars().last()),
@@ -108,7 +110,7 @@ fn parse_number(s: &str) -> Option<Arch> {
     Some(Arch { major: n / 10, minor: n % 10, suffix })
 }
 
-/// `8.6`, `9.0a`, `12.0` (PyTorch / compute capability form).
+/// `8.6`, `9.0a`, `12.0` (`PyTorch` / compute capability form).
 fn parse_dotted(s: &str) -> Option<Arch> {
     let (digits, suffix) = match s.strip_suffix(['a', 'f']) {
         Some(d) => (d, s.chars().last()),
@@ -126,7 +128,7 @@ fn split_items(spec: &str) -> impl Iterator<Item = &str> {
     spec.split([';', ',', ' ', '\t', '\n']).filter(|s| !s.is_empty())
 }
 
-/// CMake's `CUDAARCHS` / `CMAKE_CUDA_ARCHITECTURES` syntax: `75;86`, `86-real`,
+/// `CMake`'s `CUDAARCHS` / `CMAKE_CUDA_ARCHITECTURES` syntax: `75;86`, `86-real`,
 /// `86-virtual`, `90a`, `100f`, `all`, `all-major`, `native`; nvcc's `sm_86` /
 /// `compute_86` are accepted too.
 pub(crate) fn parse_cmake(spec: &str, source: &SpecSource) -> Result<Vec<Item>, Error> {
@@ -170,7 +172,7 @@ pub(crate) fn parse_cmake(spec: &str, source: &SpecSource) -> Result<Vec<Item>, 
     Ok(out)
 }
 
-/// PyTorch's names for architecture families (`torch/utils/cpp_extension.py`, `named_arches`).
+/// `PyTorch`'s names for architecture families (`torch/utils/cpp_extension.py`, `named_arches`).
 const TORCH_NAMES: &[(&str, &str)] = &[
     ("kepler+tesla", "3.7"),
     ("kepler", "3.5+PTX"),
@@ -188,7 +190,7 @@ const TORCH_NAMES: &[(&str, &str)] = &[
     ("blackwell", "10.0;10.3;12.0;12.1+PTX"),
 ];
 
-/// PyTorch's `TORCH_CUDA_ARCH_LIST`: `7.5;8.6+PTX`, space separated too, family names
+/// `PyTorch`'s `TORCH_CUDA_ARCH_LIST`: `7.5;8.6+PTX`, space separated too, family names
 /// (`Ampere`). An entry builds SASS only; `+PTX` adds that arch's PTX.
 pub(crate) fn parse_torch(spec: &str, source: &SpecSource) -> Result<Vec<Item>, Error> {
     let mut out = Vec::new();
@@ -220,7 +222,7 @@ pub(crate) fn parse_torch(spec: &str, source: &SpecSource) -> Result<Vec<Item>, 
     Ok(out)
 }
 
-/// candle / bindgen_cuda's `CUDA_COMPUTE_CAP`: `86` or `8.6`, a list allowed.
+/// candle / `bindgen_cuda`'s `CUDA_COMPUTE_CAP`: `86` or `8.6`, a list allowed.
 pub(crate) fn parse_compute_cap(spec: &str, source: &SpecSource) -> Result<Vec<Item>, Error> {
     let mut out = Vec::new();
     for item in split_items(spec) {
@@ -281,6 +283,7 @@ pub struct ArchList {
 
 impl ArchList {
     /// nvcc's `-gencode` arguments: one per arch, SASS and PTX of one arch in one flag.
+    #[must_use]
     pub fn gencode(&self) -> Vec<String> {
         let mut all: Vec<Arch> = self.real.iter().chain(&self.ptx).copied().collect();
         all.sort();
@@ -300,6 +303,7 @@ impl ArchList {
     }
 
     /// `sm_75 sm_86 compute_86`, for messages and the generated module.
+    #[must_use]
     pub fn names(&self) -> Vec<String> {
         self.real.iter().map(|a| format!("sm_{a}")).chain(self.ptx.iter().map(|a| format!("compute_{a}"))).collect()
     }

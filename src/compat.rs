@@ -36,12 +36,14 @@ pub const RELEASES: &[(u32, u32)] = &[
 ];
 
 /// The newest release in [`RELEASES`]: a toolkit beyond it is newer than this crate's tables.
+#[must_use]
 pub fn newest_known() -> CudaVersion {
     let (major, minor) = RELEASES.last().copied().unwrap_or((0, 0));
     CudaVersion::new(major, minor)
 }
 
 /// The releases at or below `v`, plus `v` itself when it is newer than every known one.
+#[must_use]
 pub fn releases_up_to(v: &CudaVersion) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> =
         RELEASES.iter().copied().filter(|&(ma, mi)| (ma, mi) <= (v.major, v.minor)).collect();
@@ -53,7 +55,7 @@ pub fn releases_up_to(v: &CudaVersion) -> Vec<(u32, u32)> {
 
 /// GPU architectures (`sm_` numbers) by toolkit: supported when `first <= toolkit < removed`.
 /// Source: cuda-facts section 3 — real `nvcc --list-gpu-code` of 11.2, 11.8, 12.4, 13.0-13.5 and
-/// `ptxas --help` of every 12.x wheel, compared with CMake, Meson, clang and Spack tables.
+/// `ptxas --help` of every 12.x wheel, compared with `CMake`, Meson, clang and Spack tables.
 /// Used only when the installed nvcc cannot be asked (`--list-gpu-code`).
 pub const ARCHS: &[ArchRow] = &[
     ArchRow { sm: 35, first: (5, 0), removed: Some((12, 0)) },
@@ -116,12 +118,14 @@ pub struct ArchRow {
 }
 
 /// The `sm_` numbers the table says `v` can target, ascending.
+#[must_use]
 pub fn archs_for(v: &CudaVersion) -> Vec<u32> {
     let t = (v.major, v.minor);
     ARCHS.iter().filter(|r| r.first <= t && r.removed.map_or(true, |rm| t < rm)).map(|r| r.sm).collect()
 }
 
 /// Whether `sm` with `suffix` (`'a'`/`'f'`) exists in toolkit `v`.
+#[must_use]
 pub fn variant_supported(sm: u32, suffix: char, v: &CudaVersion) -> bool {
     let t = (v.major, v.minor);
     let removed = ARCHS.iter().find(|r| r.sm == sm).and_then(|r| r.removed);
@@ -129,9 +133,9 @@ pub fn variant_supported(sm: u32, suffix: char, v: &CudaVersion) -> bool {
 }
 
 /// Newest host compilers each nvcc accepts: `(nvcc from version, gcc max major, clang max major,
-/// MSVC `_MSC_VER` range)`. Rows apply from their version up to the next row's. Source:
+/// MSVC `_`MSC_VER`` range)`. Rows apply from their version up to the next row's. Source:
 /// cuda-facts section 4, read from each toolkit's `crt/host_config.h` (11.2, 11.7-13.5 verified;
-/// 11.0-11.6 from PyTorch's cpp_extension and Spack). Read by nvcc's version, patch included:
+/// 11.0-11.6 from `PyTorch`'s `cpp_extension` and Spack). Read by nvcc's version, patch included:
 /// the limits change within a minor (12.2.91 -> 12.2.128).
 pub const HOST_COMPILERS: &[HostRow] = &[
     HostRow { from: (11, 0, 0), gcc_max: 9, clang_max: 9, msvc: None, status: "secondary: PyTorch, Spack" },
@@ -258,6 +262,7 @@ pub struct HostRow {
 }
 
 /// The host-compiler limits for nvcc `v`, if the table covers it.
+#[must_use]
 pub fn host_limits(v: &CudaVersion) -> Option<HostRow> {
     if (v.major, v.minor) > HOST_TABLE_NEWEST {
         return None;

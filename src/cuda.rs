@@ -119,6 +119,9 @@ impl Cuda {
 
     /// Everything to tell cargo, in a fixed order: cfgs, check-cfgs, link search, link
     /// libraries, link args, rerun-if-changed, rerun-if-env-changed, warnings.
+    ///
+    /// # Errors
+    /// A library asked for is in none of the toolkit's library directories, or a path is not UTF-8.
     pub fn directives(&self) -> Result<Vec<Directive>, Error> {
         let v = self.toolkit.version;
         let mut out = vec![
@@ -191,6 +194,9 @@ impl Cuda {
     }
 
     /// Prints [`Cuda::directives`], or the error, for a result-returning build script.
+    ///
+    /// # Errors
+    /// As [`Cuda::directives`].
     pub fn try_emit(&self) -> Result<(), Error> {
         emit::print(&self.directives()?);
         Ok(())

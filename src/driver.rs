@@ -47,6 +47,7 @@ pub struct DriverVersion(pub Vec<u32>);
 
 impl DriverVersion {
     /// Parses `550.54.14` (one to four numeric fields).
+    #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         let parts: Option<Vec<u32>> = s.trim().split('.').map(|p| p.parse().ok()).collect();
         let parts = parts?;
@@ -90,7 +91,7 @@ pub fn parse_nvidia_smi(text: &str, with_cc: bool) -> Option<(DriverVersion, Vec
     Some((version?, gpus))
 }
 
-/// `9.0` -> sm_90.
+/// `9.0` -> `sm_90`.
 fn parse_cc(s: &str) -> Option<Arch> {
     let (ma, mi) = s.trim().split_once('.')?;
     Some(Arch { major: ma.parse().ok()?, minor: mi.parse().ok()?, suffix: None })

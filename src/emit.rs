@@ -42,6 +42,7 @@ pub enum Directive {
 
 impl Directive {
     /// The line cargo reads.
+    #[must_use]
     pub fn render(&self) -> String {
         match self {
             Directive::Cfg { name, value: None } => format!("cargo::rustc-cfg={name}"),

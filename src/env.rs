@@ -39,6 +39,7 @@ impl Default for Env {
 
 impl Env {
     /// The environment of this process (what a build script sees).
+    #[must_use]
     pub fn from_process() -> Self {
         Env { vars: None, sysroot: None, read: Mutex::default() }
     }
@@ -57,6 +58,7 @@ impl Env {
     /// Search conventional locations (`/usr/local/cuda`, `/opt/cuda`, Debian's
     /// `/usr/lib/nvidia-cuda-toolkit`, ...) below `dir` instead of `/`: for a
     /// sysroot, a container image, or a test's fake filesystem.
+    #[must_use]
     pub fn with_sysroot(mut self, dir: impl Into<PathBuf>) -> Self {
         self.sysroot = Some(dir.into());
         self

@@ -241,6 +241,7 @@ impl std::error::Error for Error {}
 
 impl Error {
     /// The search behind a toolkit error: every candidate with the reason it was refused.
+    #[must_use]
     pub fn search(&self) -> Option<&Search> {
         match self {
             Error::Explicit(s) | Error::NoMatch(s) | Error::NotFound(s) => Some(s),

@@ -48,7 +48,7 @@
 //! | non-UTF-8 toolkit path | `Error::NonUtf8Path` (cargo directives are UTF-8) | `layouts::non_utf8_toolkit_path_is_an_error_for_directives` |
 //! | very long kernel names, symlink loops, an unwritable `OUT_DIR` | work / work / `Error::Io` naming the path | `hardening::unwritable_out_dir_symlink_loops_and_long_names` |
 //! | two builds writing one `OUT_DIR` at once | unique temp files, atomic renames, both succeed | `hardening::concurrent_builds_into_one_out_dir_do_not_corrupt_each_other` |
-//! | nvcc or the whole build script SIGKILLed mid-compile | nothing truncated is trusted; the next build recompiles and cleans up | `compile::an_nvcc_killed_mid_compile_leaves_nothing_the_next_build_accepts`, `hardening::a_build_script_sigkilled_mid_nvcc_is_recovered_by_the_next_build` |
+//! | nvcc or the whole build script `SIGKILLed` mid-compile | nothing truncated is trusted; the next build recompiles and cleans up | `compile::an_nvcc_killed_mid_compile_leaves_nothing_the_next_build_accepts`, `hardening::a_build_script_sigkilled_mid_nvcc_is_recovered_by_the_next_build` |
 //! | cross-compiling (aarch64 sbsa / Jetson), Windows layouts | the target's `targets/<triple>/lib` or `lib/x64`, never the host's | `layouts::cross_compiling_links_the_target_libraries_not_the_hosts`, `layouts::jetson_style_aarch64_linux_targets_dir`, `layouts::windows_layout_and_installer_variables` |
 //! | any parser input | no panic (100 000 proptest cases per parser in CI) | `fuzz::*` |
 //!
@@ -56,6 +56,8 @@
 //! `build-support/` scripts alone write the user cache (`~/.cache/cuda-build`).
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
+// The pedantic lints that matter for a public API (checked in CI with -D warnings).
+#![warn(clippy::doc_markdown, clippy::must_use_candidate, clippy::return_self_not_must_use, clippy::missing_errors_doc)]
 
 pub mod arch;
 #[cfg(feature = "bindgen")]

@@ -79,6 +79,7 @@ pub struct Search {
 
 impl Probe {
     /// A probe of the process environment with no version range.
+    #[must_use]
     pub fn new() -> Self {
         Probe {
             req: None,
@@ -132,6 +133,10 @@ impl Probe {
     }
 
     /// The toolkit, or an error that lists every candidate and the fix.
+    ///
+    /// # Errors
+    /// An invalid range; an explicitly named toolkit that is unusable or out of range; no
+    /// toolkit in range; with [`Probe::libtorch`], a libtorch whose CUDA does not fit.
     pub fn find(&self) -> Result<Cuda, Error> {
         let report = self.run(false);
         let toolkit = report.result?;

@@ -1,5 +1,5 @@
 //! libtorch, found as torch-sys finds it, and its CUDA checked against the toolkit's the
-//! way PyTorch's cpp_extension does: a different major is an error, a different minor a
+//! way `PyTorch`'s `cpp_extension` does: a different major is an error, a different minor a
 //! warning, a CPU-only libtorch is an error when CUDA code is built for it.
 
 use std::fs;
@@ -236,7 +236,7 @@ pub(crate) fn local_cuda(version: &str) -> Option<Option<CudaVersion>> {
     Some(Some(CudaVersion::new(ma.parse().ok()?, mi.parse().ok()?)))
 }
 
-/// The PyTorch version each tch / torch-sys release expects (cuda-facts section 7).
+/// The `PyTorch` version each tch / torch-sys release expects (cuda-facts section 7).
 pub const TCH_EXPECTS: &[(&str, &str)] = &[
     ("0.17", "2.4.0"),
     ("0.18.0", "2.5.0"),
@@ -249,7 +249,8 @@ pub const TCH_EXPECTS: &[(&str, &str)] = &[
     ("0.26", "2.13.0"),
 ];
 
-/// The PyTorch version a torch-sys version expects: exact row first, then major.minor.
+/// The `PyTorch` version a torch-sys version expects: exact row first, then major.minor.
+#[must_use]
 pub fn expected_torch(torch_sys: &str) -> Option<&'static str> {
     let mm: String = torch_sys.split('.').take(2).collect::<Vec<_>>().join(".");
     TCH_EXPECTS
@@ -278,7 +279,7 @@ pub(crate) fn torch_sys_in_lockfile(env: &Env) -> Option<String> {
     }
 }
 
-/// The rules of PyTorch's cpp_extension, as findings.
+/// The rules of `PyTorch`'s `cpp_extension`, as findings.
 pub(crate) fn checks(
     lt: &Libtorch,
     toolkit: &CudaVersion,

@@ -17,22 +17,28 @@ pub struct CudaVersion {
 
 impl CudaVersion {
     /// A version without a patch number.
+    #[must_use]
     pub const fn new(major: u32, minor: u32) -> Self {
         CudaVersion { major, minor, patch: None }
     }
 
     /// Whether both name the same `major.minor` release (patches differ between
     /// components of one toolkit: nvcc 13.0.88 ships with cudart 13.0.96).
+    #[must_use]
     pub fn same_release(&self, other: &CudaVersion) -> bool {
         self.major == other.major && self.minor == other.minor
     }
 
     /// The semver form used to match ranges; an unknown patch counts as 0.
+    #[must_use]
     pub fn to_semver(&self) -> semver::Version {
         semver::Version::new(u64::from(self.major), u64::from(self.minor), u64::from(self.patch.unwrap_or(0)))
     }
 
     /// Parses `12`, `12.4`, `12.4.131` (and a leading `v`/`V`).
+    ///
+    /// # Errors
+    /// Anything but one to three dot-separated numbers.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let t = text.trim();
         let t = t.strip_prefix(['v', 'V']).unwrap_or(t);
@@ -50,6 +56,9 @@ impl CudaVersion {
     }
 
     /// `nvcc --version` output: the ` V12.4.131` on the `release` line.
+    ///
+    /// # Errors
+    /// No `release` line with a version.
     pub fn from_nvcc_output(out: &str) -> Result<Self, ParseError> {
         for line in out.lines().filter(|l| l.contains("release")) {
             // `Cuda compilation tools, release 12.4, V12.4.131`
@@ -72,6 +81,9 @@ impl CudaVersion {
     }
 
     /// `cuda.h`: `#define CUDA_VERSION 12040` (1000 * major + 10 * minor).
+    ///
+    /// # Errors
+    /// No `#define CUDA_VERSION`, or not a number of the 1000 * major + 10 * minor form.
     pub fn from_cuda_h(text: &str) -> Result<Self, ParseError> {
         for line in text.lines() {
             let mut words = line.split_whitespace();
@@ -89,6 +101,9 @@ impl CudaVersion {
     }
 
     /// `version.txt` of old toolkits: `CUDA Version 11.2.152`.
+    ///
+    /// # Errors
+    /// A first line other than `CUDA Version X.Y.Z`.
     pub fn from_version_txt(text: &str) -> Result<Self, ParseError> {
         let line = text.lines().next().unwrap_or("");
         match line.trim().strip_prefix("CUDA Version") {
@@ -99,6 +114,9 @@ impl CudaVersion {
 
     /// `version.json`: `cuda_nvcc.version` (`12.6.85`) when present, else `cuda.version`
     /// whose third field may be a build date (`12.6.20241114`): then only major.minor count.
+    ///
+    /// # Errors
+    /// Invalid JSON, or neither key holds a version.
     pub fn from_version_json(text: &str) -> Result<Self, ParseError> {
         let json = crate::json::parse(text).map_err(|e| ParseError::new("version.json", first_line(text), &e))?;
         let field = |component: &str| json.get(component).and_then(|c| c.get("version")).and_then(|v| v.as_str());
@@ -151,6 +169,9 @@ pub struct VersionReq {
 
 impl VersionReq {
     /// Parses `">=11.8, <14"`, `"12.4"`, `"~13.0"`, `"*"`.
+    ///
+    /// # Errors
+    /// Not a cargo-style range.
     pub fn parse(text: &str) -> Result<Self, ParseError> {
         let rewritten: Vec<String> = text
             .split(',')
@@ -169,12 +190,14 @@ impl VersionReq {
     }
 
     /// Whether `version` is in the range (an unknown patch counts as 0).
+    #[must_use]
     pub fn matches(&self, version: &CudaVersion) -> bool {
         self.req.matches(&version.to_semver())
     }
 
     /// Whether the range compares patch numbers, so that a version without one
     /// (from `cuda.h`) cannot decide it.
+    #[must_use]
     pub fn needs_patch(&self) -> bool {
         self.req.comparators.iter().any(|c| c.patch.is_some_and(|p| p != 0))
     }

@@ -61,7 +61,7 @@ const ARCH_VARS: &[(&str, SpecParser)] = &[
     ("CUDA_COMPUTE_CAP", arch::parse_compute_cap),
 ];
 
-/// Without any spec: SASS + PTX for sm_75 (Turing, the oldest arch every CUDA 11-13
+/// Without any spec: SASS + PTX for `sm_75` (Turing, the oldest arch every CUDA 11-13
 /// toolkit targets): it runs on every GPU since 2018, newer ones JIT-compiling the PTX.
 pub const DEFAULT_ARCH: &str = "75";
 
@@ -125,6 +125,7 @@ pub struct Compiled {
 impl Compiled {
     /// What to tell cargo: rerun-if lines for sources and user headers, link lines for a
     /// static library, warnings.
+    #[must_use]
     pub fn directives(&self) -> &[Directive] {
         &self.directives
     }
@@ -206,7 +207,7 @@ impl<'a> Kernels<'a> {
         self.cudart = how;
         self
     }
-    /// The architecture spec, in CMake's syntax (`"75;86"`, `"86-real"`, `"all-major"`);
+    /// The architecture spec, in `CMake`'s syntax (`"75;86"`, `"86-real"`, `"all-major"`);
     /// overrides every variable.
     pub fn arch(&mut self, spec: &str) -> &mut Self {
         self.arch = Some(spec.to_owned());
@@ -274,6 +275,8 @@ impl<'a> Kernels<'a> {
 
     /// Compiles, then prints the directives (and warnings); on error prints it as cargo
     /// errors — nvcc's own output verbatim — and exits with status 1.
+    // Used as a statement in build scripts (it prints): the result is optional.
+    #[allow(clippy::must_use_candidate)]
     pub fn compile_or_exit(&self) -> Compiled {
         match self.compile() {
             Ok(c) => {
@@ -285,6 +288,10 @@ impl<'a> Kernels<'a> {
     }
 
     /// Compiles what changed since the last build and returns the result; prints nothing.
+    ///
+    /// # Errors
+    /// A spec that does not parse or names an arch the toolkit lacks, no host compiler it
+    /// accepts, no kernel sources, nvcc failing (its output verbatim), or an unwritable `OUT_DIR`.
     pub fn compile(&self) -> Result<Compiled, Error> {
         let env = self.cuda.env();
         let toolkit = self.cuda.toolkit();
@@ -547,7 +554,7 @@ impl<'a> Kernels<'a> {
         Ok((arch::parse_cmake(DEFAULT_ARCH, &SpecSource::Default)?, SpecSource::Default, DEFAULT_ARCH.into()))
     }
 
-    /// The toolkit's architectures, asked of nvcc once and cached in OUT_DIR.
+    /// The toolkit's architectures, asked of nvcc once and cached in `OUT_DIR`.
     fn supported(&self) -> Supported {
         let env = self.cuda.env();
         let t = self.cuda.toolkit();
@@ -647,8 +654,8 @@ impl JobCtx<'_> {
     }
 }
 
-/// The launcher nvcc runs through: CUDA_BUILD_LAUNCHER, CMAKE_CUDA_COMPILER_LAUNCHER, or
-/// RUSTC_WRAPPER when it is sccache (which caches nvcc too).
+/// The launcher nvcc runs through: `CUDA_BUILD_LAUNCHER`, `CMAKE_CUDA_COMPILER_LAUNCHER`, or
+/// `RUSTC_WRAPPER` when it is sccache (which caches nvcc too).
 fn launcher(env: &crate::Env) -> Option<PathBuf> {
     if let Some(l) = env.get("CUDA_BUILD_LAUNCHER").or_else(|| env.get("CMAKE_CUDA_COMPILER_LAUNCHER")) {
         return Some(PathBuf::from(l));

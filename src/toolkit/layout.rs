@@ -83,7 +83,7 @@ pub(crate) fn from_nvcc(env: &Env, given: &Path) -> Result<Layout, Refusal> {
     Ok(inspect(env, root, nvcc))
 }
 
-/// Inspects a candidate given as a root directory (CUDA_PATH, /usr/local/cuda, ...).
+/// Inspects a candidate given as a root directory (`CUDA_PATH`, /usr/local/cuda, ...).
 pub(crate) fn from_root(env: &Env, given: &Path) -> Result<Layout, Refusal> {
     let meta = fs::metadata(given).map_err(|_| Refusal::Missing)?;
     if !meta.is_dir() {

@@ -10,7 +10,7 @@ use crate::version::CudaVersion;
 
 /// The compiler variables, in order; each is also read with cc's target suffixes.
 pub(crate) const COMPILER_VARS: &[&str] = &["NVCC", "CUDACXX"];
-/// The root variables, in order (CMake's FindCUDAToolkit order, then the rest).
+/// The root variables, in order (`CMake`'s `FindCUDAToolkit` order, then the rest).
 pub(crate) const ROOT_VARS: &[&str] =
     &["CUDAToolkit_ROOT", "CUDA_PATH", "CUDA_HOME", "CUDA_ROOT", "CUDA_TOOLKIT_ROOT_DIR"];
 

@@ -48,6 +48,7 @@ impl Source {
     }
 
     /// Whether the user named this toolkit explicitly: then it is never replaced.
+    #[must_use]
     pub fn is_explicit(&self) -> bool {
         matches!(self, Source::Compiler(_) | Source::RootVar(_))
     }
@@ -172,6 +173,7 @@ pub struct Candidate {
 
 impl Candidate {
     /// Whether this is the toolkit the probe chose.
+    #[must_use]
     pub fn accepted(&self) -> bool {
         self.refusal.is_none() && self.layout.is_some()
     }
