@@ -106,3 +106,38 @@ fn libtorch_check_against_real_and_mismatched_torch() {
     assert!(!out.status.success());
     assert!(stderr.contains("error: libtorch-check@0.0.0: libtorch 2.5.1 was built with CUDA 12.4 (from version.py) but the toolkit is CUDA 13.5.37"), "{stderr}");
 }
+
+/// Several GPU crates built together share cargo's jobserver: `-j2` means at most two nvcc
+/// across all of them, and every crate's kernels come out right.
+#[test]
+fn a_workspace_of_gpu_crates_shares_cargos_jobserver() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let logs = tempfile::tempdir().unwrap();
+    let launcher = logs.path().join("l.sh");
+    let script = format!(
+        "#!/bin/sh\nd='{d}'\ntouch \"$d/running.$$\"\nls \"$d\" | grep -c '^running\\.' >> \"$d/concurrency.log\"\nsleep 0.5\n\"$@\"\nrc=$?\nrm -f \"$d/running.$$\"\nexit $rc\n",
+        d = logs.path().display()
+    );
+    std::fs::write(&launcher, script).unwrap();
+    std::fs::set_permissions(&launcher, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO"))
+        .args(["build", "-j", "2", "-p", "vector-add", "-p", "static-lib", "-p", "optional-cuda"])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", root.join("target/workspace-test"))
+        .env("CUDA_PATH", common::real_root(&nvcc))
+        // A spec no other test uses, so every kernel of the three crates compiles now.
+        .env("CUDAARCHS", "87-real")
+        .env("CUDA_BUILD_LAUNCHER", &launcher)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let seen: Vec<usize> = std::fs::read_to_string(logs.path().join("concurrency.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert!(seen.len() >= 4, "vector-add (2), static-lib (1), optional-cuda (1) kernels: {seen:?}");
+    assert!(seen.iter().all(|&n| n <= 2), "at most -j2 nvcc at once across crates: {seen:?}");
+}

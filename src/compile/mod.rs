@@ -829,3 +829,37 @@ fn generated_module(format: &Format, archs: &ArchList, kernels: &[CompiledKernel
     }
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Env;
+
+    #[test]
+    fn launcher_precedence_and_sccache_wrapper() {
+        let l =
+            |vars: &[(&str, &str)]| launcher(&Env::from_vars(vars.iter().copied())).map(|p| p.display().to_string());
+        assert_eq!(l(&[("RUSTC_WRAPPER", "/usr/bin/sccache")]).as_deref(), Some("/usr/bin/sccache"));
+        assert_eq!(l(&[("RUSTC_WRAPPER", "/usr/bin/clippy-driver")]), None, "only sccache caches nvcc too");
+        assert_eq!(
+            l(&[("CMAKE_CUDA_COMPILER_LAUNCHER", "ccache"), ("RUSTC_WRAPPER", "sccache")]).as_deref(),
+            Some("ccache")
+        );
+        assert_eq!(l(&[("CUDA_BUILD_LAUNCHER", "a"), ("CMAKE_CUDA_COMPILER_LAUNCHER", "b")]).as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn idents_are_valid_rust() {
+        assert_eq!(ident_for(Path::new("vector_add.cu")), "vector_add");
+        assert_eq!(ident_for(Path::new("sub/Soft-Max.cu")), "sub_soft_max");
+        assert_eq!(ident_for(Path::new("2d.cu")), "_2d");
+        assert_eq!(ident_for(Path::new("type.cu")), "type_");
+    }
+
+    #[test]
+    fn stamps_round_trip_keys() {
+        for key in ["plain", "with \"quotes\" and\nnewlines\tand \\ backslashes", "ünïcödé \u{1}"] {
+            assert_eq!(unquote(&format!("{key:?}")).as_deref(), Some(key));
+        }
+    }
+}
