@@ -89,6 +89,11 @@ impl Cuda {
     }
 
     /// Link a toolkit library by name, shared (`"cublas"`, `"nvrtc"`, `"cufft"`).
+    ///
+    /// ```no_run
+    /// let mut cuda = cuda_build::Probe::new().find_or_exit();
+    /// cuda.link_cudart(cuda_build::Cudart::Shared).link_lib("cublas").rpath(true).emit();
+    /// ```
     /// Where only a versioned file exists (the wheels' `libcublas.so.13`), that exact file is linked.
     pub fn link_lib(&mut self, name: &str) -> &mut Self {
         self.links.push(Link::Shared(name.to_owned()));

@@ -7,9 +7,25 @@
 //! ```
 //!
 //! # Stages
-//! `env` (every variable read is recorded) → [`locate`](toolkit) (candidates, in rank
-//! order) → inspect (layout, version files, `cuda.h`) → choose (version range; explicit
-//! choices are final) → [`Cuda::directives`] (typed, printed once by [`Cuda::emit`]).
+//! ```text
+//! env + filesystem --> Env (every read recorded -> rerun-if-env-changed)
+//!   --> locate: candidates [(source, nvcc or root)], in rank order      toolkit::locate
+//!   --> inspect: layout, version.json / version.txt / cuda.h            toolkit::layout
+//!   --> choose: range, explicit choices final, nvcc --version once      probe
+//!   --> checks: host compiler, driver, libtorch -> Check {ok|warn|error} host, driver, torch
+//!   --> compile: archs, one nvcc job per .cu (jobserver), stamps        arch, compile
+//!   --> Directive list --> printed once                                 emit
+//! ```
+//! Each stage is a function of the previous one plus [`Env`], which is how the tests give
+//! the crate a fake environment and a fake filesystem root
+//! (`Env::from_vars(...).with_sysroot(dir)`).
+//!
+//! ```
+//! // Probing an environment made of explicit variables, as the tests do.
+//! let env = cuda_build::Env::from_vars([("CUDA_PATH", "/nonexistent/cuda")]);
+//! let err = cuda_build::Probe::new().env(env).find().unwrap_err();
+//! assert!(err.to_string().starts_with("the CUDA toolkit named by CUDA_PATH=/nonexistent/cuda is not usable"));
+//! ```
 //!
 //! # Where toolkits are looked for, in order
 //! 1. `NVCC`, then `CUDACXX` (each also as `NVCC_<target>`, `NVCC_<target_with_underscores>`,

@@ -57,6 +57,11 @@ impl CudaVersion {
 
     /// `nvcc --version` output: the ` V12.4.131` on the `release` line.
     ///
+    /// ```
+    /// let out = "Cuda compilation tools, release 12.4, V12.4.131\nBuild cuda_12.4.r12.4/compiler.34097967_0";
+    /// assert_eq!(cuda_build::CudaVersion::from_nvcc_output(out).unwrap().to_string(), "12.4.131");
+    /// ```
+    ///
     /// # Errors
     /// No `release` line with a version.
     pub fn from_nvcc_output(out: &str) -> Result<Self, ParseError> {
@@ -161,6 +166,13 @@ impl fmt::Display for CudaVersion {
 /// A toolkit version range, in cargo's syntax with one CUDA twist: a bare version
 /// means that release, so `"12.4"` is any 12.4.x and `"12"` any 12.x
 /// (cargo would read `"12.4"` as `^12.4`).
+///
+/// ```
+/// use cuda_build::{CudaVersion, VersionReq};
+/// let r = VersionReq::parse("12.4").unwrap();
+/// assert!(r.matches(&CudaVersion::parse("12.4.131").unwrap()));
+/// assert!(!r.matches(&CudaVersion::parse("12.5.40").unwrap()));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VersionReq {
     text: String,

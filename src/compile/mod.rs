@@ -66,6 +66,18 @@ const ARCH_VARS: &[(&str, SpecParser)] = &[
 pub const DEFAULT_ARCH: &str = "75";
 
 /// Builder for compiling kernels; get one from [`Cuda::kernels`].
+///
+/// ```no_run
+/// // build.rs
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// cuda.kernels()
+///     .dir("kernels")            // every .cu below, headers tracked through nvcc's depfiles
+///     .arch("80;90")             // else CUDAARCHS, TORCH_CUDA_ARCH_LIST, CUDA_COMPUTE_CAP, the GPUs, sm_75
+///     .define("BLOCK", Some("256"))
+///     .fatbin()                  // or .ptx(), .cubin(), .static_lib("name")
+///     .compile_or_exit();        // writes $OUT_DIR/kernels.rs
+/// cuda.emit();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Kernels<'a> {
     cuda: &'a Cuda,
