@@ -263,7 +263,7 @@ impl Supported {
     }
 
     fn supports(&self, a: &Arch) -> bool {
-        self.sms.contains(&a.sm()) && a.suffix.map_or(true, |s| compat::variant_supported(a.sm(), s, &self.version))
+        self.sms.contains(&a.sm()) && a.suffix.is_none_or(|s| compat::variant_supported(a.sm(), s, &self.version))
     }
 
     fn range(&self) -> String {

@@ -121,7 +121,7 @@ pub struct ArchRow {
 #[must_use]
 pub fn archs_for(v: &CudaVersion) -> Vec<u32> {
     let t = (v.major, v.minor);
-    ARCHS.iter().filter(|r| r.first <= t && r.removed.map_or(true, |rm| t < rm)).map(|r| r.sm).collect()
+    ARCHS.iter().filter(|r| r.first <= t && r.removed.is_none_or(|rm| t < rm)).map(|r| r.sm).collect()
 }
 
 /// Whether `sm` with `suffix` (`'a'`/`'f'`) exists in toolkit `v`.
@@ -129,7 +129,7 @@ pub fn archs_for(v: &CudaVersion) -> Vec<u32> {
 pub fn variant_supported(sm: u32, suffix: char, v: &CudaVersion) -> bool {
     let t = (v.major, v.minor);
     let removed = ARCHS.iter().find(|r| r.sm == sm).and_then(|r| r.removed);
-    ARCH_VARIANTS.iter().any(|&(s, x, first)| s == sm && x == suffix && first <= t) && removed.map_or(true, |rm| t < rm)
+    ARCH_VARIANTS.iter().any(|&(s, x, first)| s == sm && x == suffix && first <= t) && removed.is_none_or(|rm| t < rm)
 }
 
 /// Newest host compilers each nvcc accepts: `(nvcc from version, gcc max major, clang max major,

@@ -522,7 +522,7 @@ impl Search {
             !std::ptr::eq(*c, except.map_or(std::ptr::null(), |e| e as *const _))
                 && c.layout.is_some()
                 && !matches!(c.refusal, Some(Refusal::Duplicate(_)))
-                && c.version.is_some_and(|v| self.required.as_ref().map_or(true, |r| r.matches(&v)))
+                && c.version.is_some_and(|v| self.required.as_ref().is_none_or(|r| r.matches(&v)))
         })
     }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use common::{real_nvcc, real_root};
+use common::{counting_launcher, real_nvcc, real_root};
 use cuda_build::{Cuda, Env, Error, Probe};
 
 const VERSIONS: &[&str] = &["11.8", "12.4", "13.5"];
@@ -167,27 +167,8 @@ fn generated_module_lists_images_and_entries() {
     assert!(text.contains("(\"c\", c::IMAGE, c::ENTRIES)"), "{text}");
 }
 
-/// A launcher that logs each nvcc run (the .cu it compiles) and how many ran at once.
-fn counting_launcher(dir: &Path, sleep: &str) -> PathBuf {
-    let p = dir.join("launcher.sh");
-    let script = format!(
-        "#!/bin/sh\nd='{d}'\ntouch \"$d/running.$$\"\necho \"$(ls \"$d\" | grep -c '^running\\.')\" >> \"$d/concurrency.log\"\nfor a; do case \"$a\" in *.cu) echo \"$a\" >> \"$d/runs.log\";; esac; done\nsleep {sleep}\n\"$@\"\nrc=$?\nrm -f \"$d/running.$$\"\nexit $rc\n",
-        d = dir.display()
-    );
-    fs::write(&p, script).unwrap();
-    fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    p
-}
-
 fn runs(dir: &Path) -> Vec<String> {
-    let mut r: Vec<String> = fs::read_to_string(dir.join("runs.log"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| Path::new(l).file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
-    r.sort();
-    let _ = fs::remove_file(dir.join("runs.log"));
-    r
+    common::take_log(dir, "runs.log")
 }
 
 #[test]
@@ -254,7 +235,7 @@ fn an_nvcc_killed_mid_compile_leaves_nothing_the_next_build_accepts() {
     let killer = logs.path().join("killer.sh");
     fs::write(&killer, "#!/bin/sh\n\"$@\"\nfor a; do [ \"$prev\" = -o ] && : > \"$a\"; prev=$a; done\nkill -9 $$\n")
         .unwrap();
-    fs::set_permissions(&killer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::make_executable(&killer);
 
     let good = cuda("13.5", &[]).unwrap();
     let first = good.kernels().file(krate.path("kernels/a.cu")).out_dir(krate.out()).arch("75").compile().unwrap();

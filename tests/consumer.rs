@@ -52,17 +52,6 @@ fn text(o: &Output) -> (String, String) {
     (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
 }
 
-/// A PATH holding only cargo, rustc and cc: no nvcc anywhere.
-fn path_without_nvcc(dir: &Path) -> PathBuf {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["cargo", "rustc", "cc"] {
-        let found = which::which(tool).unwrap();
-        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
-    }
-    bin
-}
-
 #[test]
 fn builds_and_links_cudart_with_each_real_toolkit() {
     let _serial = CARGO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -92,7 +81,7 @@ fn builds_and_links_cudart_with_each_real_toolkit() {
 fn no_toolkit_fails_clearly_and_optional_mode_builds_without_cuda() {
     let _serial = CARGO_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = tempfile::tempdir().unwrap();
-    let bin = path_without_nvcc(tmp.path());
+    let bin = common::bin_without_nvcc(tmp.path());
     let empty = tmp.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();
     // Hide the machine's own toolkits: conventional locations and cuda-build's cache.

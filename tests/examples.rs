@@ -66,11 +66,7 @@ fn optional_cuda_with_and_without_a_toolkit() {
     assert!(stdout.contains("cuda: 1 PTX module(s), entries [\"square\"], archs [\"compute_75\"]"), "{stdout}");
 
     let tmp = tempfile::tempdir().unwrap();
-    let bin = tmp.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    for tool in ["cargo", "rustc", "cc"] {
-        std::os::unix::fs::symlink(which::which(tool).unwrap(), bin.join(tool)).unwrap();
-    }
+    let bin = common::bin_without_nvcc(tmp.path());
     let out =
         run("optional-cuda", &[("PATH", &bin), ("CUDA_BUILD_SYSROOT", tmp.path()), ("CUDA_BUILD_CACHE", tmp.path())]);
     let (stdout, stderr) = texts(&out);
@@ -114,20 +110,19 @@ fn a_workspace_of_gpu_crates_shares_cargos_jobserver() {
     let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let Some(nvcc) = real_nvcc("13.5") else { return };
     let logs = tempfile::tempdir().unwrap();
-    let launcher = logs.path().join("l.sh");
-    let script = format!(
-        "#!/bin/sh\nd='{d}'\ntouch \"$d/running.$$\"\nls \"$d\" | grep -c '^running\\.' >> \"$d/concurrency.log\"\nsleep 0.5\n\"$@\"\nrc=$?\nrm -f \"$d/running.$$\"\nexit $rc\n",
-        d = logs.path().display()
-    );
-    std::fs::write(&launcher, script).unwrap();
-    std::fs::set_permissions(&launcher, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let launcher = common::counting_launcher(logs.path(), "0.5");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // A cold build of the three crates' kernels: clean them first.
+    let _ = Command::new(env!("CARGO"))
+        .args(["clean", "-p", "vector-add", "-p", "static-lib", "-p", "optional-cuda"])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", root.join("target/workspace-test"))
+        .output();
     let out = Command::new(env!("CARGO"))
         .args(["build", "-j", "2", "-p", "vector-add", "-p", "static-lib", "-p", "optional-cuda"])
         .current_dir(&root)
         .env("CARGO_TARGET_DIR", root.join("target/workspace-test"))
         .env("CUDA_PATH", common::real_root(&nvcc))
-        // A spec no other test uses, so every kernel of the three crates compiles now.
         .env("CUDAARCHS", "87-real")
         .env("CUDA_BUILD_LAUNCHER", &launcher)
         .output()

@@ -70,7 +70,7 @@ fn a_build_script_sigkilled_mid_nvcc_is_recovered_by_the_next_build() {
         format!("#!/bin/sh\nif [ ! -e '{f}' ]; then touch '{f}'; kill -9 $PPID; fi\nexec \"$@\"\n", f = flag.display()),
     )
     .unwrap();
-    fs::set_permissions(&killer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::make_executable(&killer);
     let build = || {
         Command::new(env!("CARGO"))
             .args(["build", "-p", "vector-add"])
@@ -113,11 +113,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn docs_rs_without_a_toolkit_builds() {
     let root_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().unwrap();
-    let bin = tmp.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    for tool in ["cargo", "rustc", "cc"] {
-        std::os::unix::fs::symlink(which::which(tool).unwrap(), bin.join(tool)).unwrap();
-    }
+    let bin = common::bin_without_nvcc(tmp.path());
     // The consumer crate requires CUDA (find_or_exit); under DOCS_RS it must build anyway.
     let out = Command::new(env!("CARGO"))
         .args(["run", "--manifest-path"])

@@ -257,7 +257,7 @@ fn debian_11_8_with_g12_default_builds_with_g11_and_says_so() {
     let log = logs.path().join("runs");
     let launcher = logs.path().join("l.sh");
     std::fs::write(&launcher, format!("#!/bin/sh\necho run >> '{}'\nexec \"$@\"\n", log.display())).unwrap();
-    std::fs::set_permissions(&launcher, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::make_executable(&launcher);
     let cuda = compile_env("11.8", &[("NVCC_CCBIN", g12.clone()), ("CUDA_BUILD_LAUNCHER", launcher.clone())]).unwrap();
     let err = cuda.kernels().file(&k).out_dir(dir.path().join("out2")).arch("75").compile().unwrap_err();
     assert!(matches!(err, Error::HostCompiler { .. }), "{err}");

@@ -29,7 +29,7 @@ fn wrapper(dir: &Path, tool: &Path, var: &str) -> PathBuf {
     let cache = dir.join("cache");
     fs::write(&p, format!("#!/bin/sh\nexport {var}='{}'\nexec '{}' \"$@\"\n", cache.display(), tool.display()))
         .unwrap();
-    fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::make_executable(&p);
     p
 }
 
@@ -102,7 +102,7 @@ fn sccache_serves_the_rebuild_after_a_clean() {
         format!("#!/bin/sh\nexport SCCACHE_SERVER_PORT={port}\nexec '{}' \"$@\"\n", launcher.display()),
     )
     .unwrap();
-    fs::set_permissions(&launcher_port, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::make_executable(&launcher_port);
     build_twice(&launcher_port, dir.path(), true);
     let stats = Command::new(&sccache).env("SCCACHE_SERVER_PORT", port).arg("-s").output().unwrap();
     let _ = Command::new(&sccache).env("SCCACHE_SERVER_PORT", port).arg("--stop-server").output();

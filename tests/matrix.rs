@@ -211,7 +211,7 @@ fn a_toolkit_newer_than_the_tables_is_asked_not_guessed() {
         real.display()
     );
     fs::write(root.join("bin/nvcc"), script).unwrap();
-    fs::set_permissions(root.join("bin/nvcc"), std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::make_executable(&root.join("bin/nvcc"));
 
     let cuda = Probe::new().env(env(&[("CUDA_PATH", root.clone())])).find().unwrap();
     assert_eq!(cuda.version(), CudaVersion::parse("14.2.10").unwrap());

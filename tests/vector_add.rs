@@ -21,24 +21,12 @@ fn target() -> PathBuf {
     root().join("target/vector-add-test")
 }
 
-/// A launcher logging each nvcc run and the number running at once.
 fn launcher(dir: &Path) -> PathBuf {
-    let p = dir.join("launcher.sh");
-    let script = format!(
-        "#!/bin/sh\nd='{d}'\ntouch \"$d/running.$$\"\necho \"$(ls \"$d\" | grep -c '^running\\.')\" >> \"$d/concurrency.log\"\nfor a; do case \"$a\" in *.cu) basename \"$a\" >> \"$d/runs.log\";; esac; done\nsleep 0.5\n\"$@\"\nrc=$?\nrm -f \"$d/running.$$\"\nexit $rc\n",
-        d = dir.display()
-    );
-    fs::write(&p, script).unwrap();
-    fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    p
+    common::counting_launcher(dir, "0.5")
 }
 
 fn take(dir: &Path, log: &str) -> Vec<String> {
-    let text = fs::read_to_string(dir.join(log)).unwrap_or_default();
-    let _ = fs::remove_file(dir.join(log));
-    let mut v: Vec<String> = text.lines().map(str::to_owned).collect();
-    v.sort();
-    v
+    common::take_log(dir, log)
 }
 
 fn cargo(args: &[&str], nvcc_bin: &Path, launcher: &Path, archs: &str) -> Output {

@@ -170,3 +170,40 @@ pub fn all_real_nvcc() -> Vec<(String, PathBuf)> {
     }
     found.into_iter().map(|((ma, mi), p)| (format!("{ma}.{mi}"), p)).collect()
 }
+
+/// Makes a file executable (scripts written by tests).
+pub fn make_executable(p: &Path) {
+    fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A launcher (for `CUDA_BUILD_LAUNCHER`) that appends the `.cu` each nvcc run compiles to
+/// `dir/runs.log` and how many run at that moment to `dir/concurrency.log`, sleeps, then runs nvcc.
+pub fn counting_launcher(dir: &Path, sleep: &str) -> PathBuf {
+    let p = dir.join("launcher.sh");
+    let script = format!(
+        "#!/bin/sh\nd='{d}'\ntouch \"$d/running.$$\"\necho \"$(ls \"$d\" | grep -c '^running\\.')\" >> \"$d/concurrency.log\"\nfor a; do case \"$a\" in *.cu) basename \"$a\" >> \"$d/runs.log\";; esac; done\nsleep {sleep}\n\"$@\"\nrc=$?\nrm -f \"$d/running.$$\"\nexit $rc\n",
+        d = dir.display()
+    );
+    fs::write(&p, script).unwrap();
+    make_executable(&p);
+    p
+}
+
+/// The lines of `dir/log`, sorted; the log is removed so the next step starts empty.
+pub fn take_log(dir: &Path, log: &str) -> Vec<String> {
+    let text = fs::read_to_string(dir.join(log)).unwrap_or_default();
+    let _ = fs::remove_file(dir.join(log));
+    let mut v: Vec<String> = text.lines().map(str::to_owned).collect();
+    v.sort();
+    v
+}
+
+/// `dir/bin` holding only cargo, rustc and cc: a PATH with no nvcc anywhere.
+pub fn bin_without_nvcc(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    for tool in ["cargo", "rustc", "cc"] {
+        std::os::unix::fs::symlink(which::which(tool).unwrap(), bin.join(tool)).unwrap();
+    }
+    bin
+}
