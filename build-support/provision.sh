@@ -249,6 +249,31 @@ pypi_reachable() {
   [[ "$PYPI_ANSWERS" == ok ]]
 }
 
+# Installs pinned wheels with --no-deps into $dir atomically: a temp dir, a check that
+# $expect is there, the completion marker written last, then a rename. Args: label dir
+# expect pins... Returns non-zero (after `fail`) when it did not work.
+pip_install_tree() {
+  local label=$1 dir=$2 expect=$3
+  shift 3
+  local tmp
+  tmp="$CACHE/.tmp-$(basename "$dir").$$"
+  rm -rf "$tmp"
+  if ! python3 -m pip install --no-deps --target "$tmp" --disable-pip-version-check --root-user-action=ignore \
+    --no-input --quiet "$@" >&2; then
+    rm -rf "$tmp"
+    fail "$label" "pip install --no-deps of $* failed"
+    return 1
+  fi
+  if [[ ! -e "$tmp/$expect" ]]; then
+    rm -rf "$tmp"
+    fail "$label" "the wheels did not provide $expect"
+    return 1
+  fi
+  printf '%s' "$*" >"$tmp/.cuda-build-complete" # written last
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+}
+
 # provision_pypi_release MINOR PINS...: NVIDIA's wheels of CUDA MINOR into $CACHE/pypi-MINOR.
 provision_pypi_release() {
   local minor="$1"
@@ -263,23 +288,7 @@ provision_pypi_release() {
       return 0
     fi
     log "cuda-$minor: installing ${pins[*]}"
-    local tmp="$CACHE/.tmp-pypi-$minor.$$"
-    rm -rf "$tmp"
-    if ! python3 -m pip install --no-deps --target "$tmp" --disable-pip-version-check --root-user-action=ignore \
-      --no-input --quiet "${pins[@]}" >&2; then
-      rm -rf "$tmp"
-      fail "cuda-$minor (PyPI)" "pip install of the pinned wheels failed"
-      return 0
-    fi
-    # nvcc does not resolve symlinks; the wheels hold real files, check anyway.
-    if [[ ! -x "$tmp/nvidia/cu13/bin/nvcc" ]]; then
-      rm -rf "$tmp"
-      fail "cuda-$minor (PyPI)" "the wheels did not provide nvidia/cu13/bin/nvcc"
-      return 0
-    fi
-    printf '%s' "${pins[*]}" >"$tmp/.cuda-build-complete" # written last
-    rm -rf "$dir"
-    mv "$tmp" "$dir"
+    pip_install_tree "cuda-$minor (PyPI)" "$dir" nvidia/cu13/bin/nvcc "${pins[@]}" || return 0
     log "cuda-$minor: installed into $dir ($(($(now) - t0)) s)"
   fi
   verified "cuda-$minor" "$minor" "$dir/nvidia/cu13/bin/nvcc" || true
@@ -697,22 +706,7 @@ provision_torch() {
       return 0
     fi
     log "torch-2.11.0: installing $TORCH_PIN --no-deps (about 530 MB download for cp311 manylinux x86_64)"
-    local tmp="$CACHE/.tmp-torch-2.11.0.$$"
-    rm -rf "$tmp"
-    if ! python3 -m pip install --no-deps --target "$tmp" --disable-pip-version-check --root-user-action=ignore \
-      --no-input --quiet "$TORCH_PIN" >&2; then
-      rm -rf "$tmp"
-      fail "torch-2.11.0 (PyPI)" "pip install --no-deps $TORCH_PIN failed"
-      return 0
-    fi
-    if [[ ! -f "$tmp/torch/version.py" ]]; then
-      rm -rf "$tmp"
-      fail "torch-2.11.0 (PyPI)" "the wheel did not provide torch/version.py"
-      return 0
-    fi
-    printf '%s' "$TORCH_PIN" >"$tmp/.cuda-build-complete" # written last
-    rm -rf "$TORCH_SITE"
-    mv "$tmp" "$TORCH_SITE"
+    pip_install_tree "torch-2.11.0 (PyPI)" "$TORCH_SITE" torch/version.py "$TORCH_PIN" || return 0
     log "torch-2.11.0: installed into $TORCH_SITE ($(($(now) - t0)) s)"
   fi
   torch_verified || true
