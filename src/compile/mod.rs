@@ -174,6 +174,8 @@ struct Job {
     ident: String,
     /// Previous duration (from the stamp) or source size: longest first.
     weight: f64,
+    /// The stamp of the previous build, read once.
+    stamp: Option<Stamp>,
 }
 
 struct JobResult {
@@ -450,8 +452,6 @@ impl<'a> Kernels<'a> {
 
         // Longest first: previous durations, else source size.
         jobs.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        let limit = env.cargo_var("NUM_JOBS").and_then(|n| n.to_str()?.parse().ok());
-        let client = schedule::client(limit);
         let ctx = JobCtx {
             nvcc: &toolkit.nvcc,
             launcher: launcher.as_deref(),
@@ -460,7 +460,20 @@ impl<'a> Kernels<'a> {
             cwd: &base,
             timeout: self.timeout,
         };
-        let results = schedule::run(&jobs, client, &|job: &Job| ctx.run(job));
+        // Up-to-date jobs are settled here; only stale ones go to the scheduler, and a
+        // jobserver client (a helper thread reading cargo's pipe) exists only when two or
+        // more must run: a no-op build touches no token.
+        let mut results: Vec<Option<Result<JobResult, Error>>> = jobs.iter().map(|j| ctx.fresh(j).map(Ok)).collect();
+        let stale: Vec<&Job> = jobs.iter().zip(&results).filter(|(_, r)| r.is_none()).map(|(j, _)| j).collect();
+        if !stale.is_empty() {
+            let limit = env.cargo_var("NUM_JOBS").and_then(|n| n.to_str()?.parse().ok());
+            let client = if stale.len() > 1 { schedule::client(limit) } else { None };
+            let mut compiled = schedule::run(&stale, client, &|job: &&Job| ctx.compile(job)).into_iter();
+            for slot in results.iter_mut().filter(|r| r.is_none()) {
+                *slot = compiled.next();
+            }
+        }
+        let results: Vec<Result<JobResult, Error>> = results.into_iter().flatten().collect();
 
         let mut kernels = Vec::new();
         let mut user_files: Vec<PathBuf> = Vec::new();
@@ -543,11 +556,12 @@ impl<'a> Kernels<'a> {
     fn job(&self, source: PathBuf, rel: &Path, out_dir: &Path) -> Job {
         let output = out_dir.join(rel).with_extension(self.format.ext());
         let ident = ident_for(rel);
-        let weight = read_stamp(&stamp_path(&output)).map(|s| s.secs).unwrap_or_else(|| {
+        let stamp = read_stamp(&stamp_path(&output));
+        let weight = stamp.as_ref().map(|s| s.secs).unwrap_or_else(|| {
             // No history: bytes of source, scaled far below any measured duration.
             fs::metadata(&source).map(|m| m.len() as f64 * 1e-9).unwrap_or(0.0)
         });
-        Job { source, output, ident, weight }
+        Job { source, output, ident, weight, stamp }
     }
 
     /// The spec and where it came from: builder, then the variables, then the default.
@@ -590,20 +604,22 @@ struct JobCtx<'a> {
 }
 
 impl JobCtx<'_> {
-    fn run(&self, job: &Job) -> Result<JobResult, Error> {
+    /// The result of an up-to-date job: same key, output present, every dependency unchanged.
+    fn fresh(&self, job: &Job) -> Option<JobResult> {
+        let s = job.stamp.as_ref()?;
+        let unchanged = s.key == self.key
+            && job.output.is_file()
+            && s.deps.iter().all(|(p, sig)| file_sig(p).as_deref() == Some(sig));
+        unchanged.then(|| JobResult {
+            recompiled: false,
+            deps: s.deps.iter().map(|(p, _)| p.clone()).collect(),
+            warnings: String::new(),
+        })
+    }
+
+    /// Runs nvcc for a stale job: temp outputs, renamed into place, then the stamp.
+    fn compile(&self, job: &Job) -> Result<JobResult, Error> {
         let stamp = stamp_path(&job.output);
-        if let Some(s) = read_stamp(&stamp) {
-            if s.key == self.key
-                && job.output.is_file()
-                && s.deps.iter().all(|(p, sig)| file_sig(p).as_deref() == Some(sig))
-            {
-                return Ok(JobResult {
-                    recompiled: false,
-                    deps: s.deps.into_iter().map(|(p, _)| p).collect(),
-                    warnings: String::new(),
-                });
-            }
-        }
         if let Some(dir) = job.output.parent() {
             fsx::create_dir_all(dir)?;
         }
