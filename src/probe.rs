@@ -193,10 +193,25 @@ impl Probe {
             Err(e) => return Report::failed(env, Error::InvalidVersionReq(e)),
         };
         let (located, searched) = locate::locate(&env);
-        let mut candidates = inspect_all(&env, located);
+        // A build with an explicit choice inspects only the explicit candidates (reading every
+        // other toolkit's cuda.h costs milliseconds on every build); the rest are inspected
+        // for the doctor, or when the explicit one fails and the error should name them.
+        let (explicit, others): (Vec<_>, Vec<_>) = located.into_iter().partition(|(s, _)| s.is_explicit());
+        let lazy = !full && !explicit.is_empty();
+        let mut candidates = Vec::new();
+        inspect_all(&env, explicit, &mut candidates);
+        let mut rest = Some(others);
+        if !lazy {
+            inspect_all(&env, rest.take().unwrap_or_default(), &mut candidates);
+        }
         let mut checks = Vec::new();
         let ctx = Ctx { env: &env, timeout: self.timeout };
-        let chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
+        let mut chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
+        if let (None, Some(others)) = (chosen, rest.take()) {
+            inspect_all(&env, others, &mut candidates);
+            checks.clear(); // the second pass finds the same conflicts again
+            chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
+        }
         let search = Search { required, searched, candidates };
         let result = match chosen {
             Some(i) => finish(&search.candidates[i], ctx, &mut checks),
@@ -295,8 +310,8 @@ impl Report {
     }
 }
 
-fn inspect_all(env: &Env, located: Vec<(Source, Hint)>) -> Vec<Candidate> {
-    let mut out: Vec<Candidate> = Vec::new();
+/// Inspects `located` in order, appending to `out` (duplicates of earlier ones marked).
+fn inspect_all(env: &Env, located: Vec<(Source, Hint)>, out: &mut Vec<Candidate>) {
     for (source, hint) in located {
         let (path, inspected) = match &hint {
             Hint::Nvcc(p) => (p.clone(), layout::from_nvcc(env, p)),
@@ -322,7 +337,6 @@ fn inspect_all(env: &Env, located: Vec<(Source, Hint)>) -> Vec<Candidate> {
         }
         out.push(c);
     }
-    out
 }
 
 /// The version from files alone: version.json / version.txt, else cuda.h.

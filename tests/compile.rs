@@ -191,6 +191,9 @@ fn no_op_spawns_nothing_a_header_touch_recompiles_its_includers_a_flag_change_al
     let c = build(None);
     assert_eq!(runs(logs.path()), Vec::<String>::new(), "no-op rebuild spawns no nvcc");
     assert!(c.kernels.iter().all(|k| !k.recompiled));
+    // Entry names come from the stamp on a no-op, as read from the output when it was built.
+    let names: Vec<String> = c.kernels.iter().map(|k| k.entries.concat()).collect();
+    assert_eq!(names, ["scale_a", "_Z7scale_bIfEvPT_", "inc_c"]);
     krate.touch("kernels/shared.cuh");
     let c = build(None);
     assert_eq!(runs(logs.path()), ["a.cu", "b.cu"], "exactly the includers of shared.cuh");

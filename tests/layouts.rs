@@ -498,3 +498,20 @@ fn a_flooding_nvcc_is_drained_not_waited_for() {
     assert!(start.elapsed() < Duration::from_secs(15), "{:?}", start.elapsed());
     assert!(err.contains("version unknown"), "{err}");
 }
+
+#[test]
+fn a_build_with_an_explicit_toolkit_inspects_nothing_else() {
+    let fs = Fake::new();
+    let chosen = fs.nvidia_root("/chosen", "12.8.61");
+    fs.nvidia_root("/usr/local/cuda-12.6", "12.6.77");
+    fs.nvidia_root("/opt/cuda", "12.1.105");
+    let cuda = probe(fs.env(&[("CUDA_PATH", &chosen)])).find().unwrap();
+    assert_eq!(cuda.toolkit().source, Source::RootVar("CUDA_PATH".into()));
+    assert_eq!(fs.nvcc_runs(), 1, "only the chosen toolkit's nvcc ran");
+    // The doctor still sees everything.
+    let report = probe(fs.env(&[("CUDA_PATH", &chosen)])).report();
+    assert_eq!(report.search.candidates.len(), 3);
+    // And when the explicit one fails, the error names the others.
+    let err = probe(fs.env(&[("CUDA_PATH", &fs.path("/nope"))])).find().unwrap_err().to_string();
+    assert!(err.contains("CUDA 12.6") && err.contains("CUDA 12.1"), "{err}");
+}

@@ -182,6 +182,10 @@ struct JobResult {
     recompiled: bool,
     deps: Vec<PathBuf>,
     warnings: String,
+    /// Entry names, read from the output once when it was compiled (kept in the stamp).
+    entries: Vec<String>,
+    /// The output is compressed and no names could be read.
+    unreadable: bool,
 }
 
 impl<'a> Kernels<'a> {
@@ -496,13 +500,7 @@ impl<'a> Kernels<'a> {
                     user_files.push(dep);
                 }
             }
-            let bytes = fs::read(&job.output).map_err(|e| Error::Io {
-                action: "read",
-                path: job.output.clone(),
-                error: e.to_string(),
-            })?;
-            let found = entries::read(&bytes);
-            if found.unreadable && found.names.is_empty() {
+            if r.unreadable {
                 warnings.push(format!(
                     "{}: the output is compressed; entry names could not be read (ENTRIES is empty)",
                     job.source.display()
@@ -512,7 +510,7 @@ impl<'a> Kernels<'a> {
                 source: job.source.clone(),
                 output: job.output.clone(),
                 ident: job.ident.clone(),
-                entries: found.names,
+                entries: r.entries,
                 recompiled: r.recompiled,
             });
         }
@@ -614,6 +612,8 @@ impl JobCtx<'_> {
             recompiled: false,
             deps: s.deps.iter().map(|(p, _)| p.clone()).collect(),
             warnings: String::new(),
+            entries: s.entries.clone(),
+            unreadable: s.unreadable,
         })
     }
 
@@ -677,8 +677,22 @@ impl JobCtx<'_> {
         if !all_deps.contains(&job.source) {
             all_deps.push(job.source.clone());
         }
-        write_stamp(&stamp, self.key, secs, &all_deps)?;
-        Ok(JobResult { recompiled: true, deps, warnings: printed })
+        let bytes = fs::read(&job.output).map_err(|e| Error::Io {
+            action: "read",
+            path: job.output.clone(),
+            error: e.to_string(),
+        })?;
+        let found = entries::read(&bytes);
+        let unreadable = found.unreadable && found.names.is_empty();
+        let stamp_data = Stamp {
+            key: self.key.to_owned(),
+            secs,
+            deps: all_deps.iter().map(|d| (d.clone(), String::new())).collect(),
+            entries: found.names,
+            unreadable,
+        };
+        write_stamp(&stamp, &stamp_data)?;
+        Ok(JobResult { recompiled: true, deps, warnings: printed, entries: stamp_data.entries, unreadable })
     }
 }
 
@@ -737,11 +751,17 @@ fn stamp_path(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
+/// What a build recorded for one output: the exact command key, how long nvcc took,
+/// every dependency with its signature, and the entry names read from the output.
 struct Stamp {
     key: String,
     secs: f64,
     deps: Vec<(PathBuf, String)>,
+    entries: Vec<String>,
+    unreadable: bool,
 }
+
+const STAMP_HEADER: &str = "cuda-build-stamp 2";
 
 /// `mtime.nanos size` of a file; `None` when it is gone.
 fn file_sig(path: &Path) -> Option<String> {
@@ -750,12 +770,20 @@ fn file_sig(path: &Path) -> Option<String> {
     Some(format!("{}.{:09} {}", t.as_secs(), t.subsec_nanos(), m.len()))
 }
 
-fn write_stamp(path: &Path, key: &str, secs: f64, deps: &[PathBuf]) -> Result<(), Error> {
-    let mut text = format!("cuda-build-stamp 1\nsecs {secs}\nkey {key:?}\n");
-    for d in deps {
+/// Writes `s`, taking each dependency's signature now (the `deps` signatures are ignored).
+fn write_stamp(path: &Path, s: &Stamp) -> Result<(), Error> {
+    use std::fmt::Write as _;
+    let mut text = format!("{STAMP_HEADER}\nsecs {}\nkey {:?}\n", s.secs, s.key);
+    if s.unreadable {
+        text.push_str("unreadable\n");
+    }
+    for e in &s.entries {
+        let _ = writeln!(text, "entry {e}");
+    }
+    for (d, _) in &s.deps {
         // A dependency that vanished or is unreadable makes the next build recompile.
         let sig = file_sig(d).unwrap_or_else(|| "missing".into());
-        text.push_str(&format!("dep {sig} {}\n", d.display()));
+        let _ = writeln!(text, "dep {sig} {}", d.display());
     }
     fsx::write_atomic(path, text.as_bytes())
 }
@@ -763,20 +791,26 @@ fn write_stamp(path: &Path, key: &str, secs: f64, deps: &[PathBuf]) -> Result<()
 fn read_stamp(path: &Path) -> Option<Stamp> {
     let text = fs::read_to_string(path).ok()?;
     let mut lines = text.lines();
-    if lines.next()? != "cuda-build-stamp 1" {
+    if lines.next()? != STAMP_HEADER {
         return None;
     }
     let secs = lines.next()?.strip_prefix("secs ")?.parse().ok()?;
     let key_line = lines.next()?.strip_prefix("key ")?;
-    let mut deps = Vec::new();
+    let (mut deps, mut entries, mut unreadable) = (Vec::new(), Vec::new(), false);
     for l in lines {
-        let rest = l.strip_prefix("dep ")?;
-        let mut parts = rest.splitn(3, ' ');
-        let (mtime, size, p) = (parts.next()?, parts.next()?, parts.next()?);
-        deps.push((PathBuf::from(p), format!("{mtime} {size}")));
+        if l == "unreadable" {
+            unreadable = true;
+        } else if let Some(e) = l.strip_prefix("entry ") {
+            entries.push(e.to_owned());
+        } else {
+            let rest = l.strip_prefix("dep ")?;
+            let mut parts = rest.splitn(3, ' ');
+            let (mtime, size, p) = (parts.next()?, parts.next()?, parts.next()?);
+            deps.push((PathBuf::from(p), format!("{mtime} {size}")));
+        }
     }
     // The key was written with {:?}; compare in that form.
-    Some(Stamp { key: unquote(key_line)?, secs, deps })
+    Some(Stamp { key: unquote(key_line)?, secs, deps, entries, unreadable })
 }
 
 /// Inverse of `{:?}` for the strings we write (escapes `\n`, `\"`, `\\`, `\t`, `\r`, `\u{..}`).

@@ -201,13 +201,32 @@ fn inspect(env: &Env, root: PathBuf, nvcc: PathBuf) -> Layout {
         Some((path, parsed))
     });
     let header_version = include_dirs.iter().map(|d| d.join("cuda.h")).find(|p| p.is_file()).map(|path| {
-        let parsed = match fs::read(&path) {
-            Ok(bytes) => CudaVersion::from_cuda_h(&String::from_utf8_lossy(&bytes)).map_err(|e| e.to_string()),
+        let parsed = match read_until_define(&path) {
+            Ok(text) => CudaVersion::from_cuda_h(&text).map_err(|e| e.to_string()),
             Err(e) => Err(format!("cannot read {}: {e}", path.display())),
         };
         (path, parsed)
     });
     Layout { root, nvcc, include_dirs, lib_dirs, stubs_dir, file_version, header_version }
+}
+
+/// `cuda.h` up to its `#define CUDA_VERSION` line (about 270 lines into a 1 MB header):
+/// what the version needs, without reading the rest on every build.
+fn read_until_define(path: &Path) -> std::io::Result<String> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(fs::File::open(path)?);
+    let mut text = String::new();
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line)? > 0 {
+        let l = String::from_utf8_lossy(&line);
+        let found = l.trim_start().starts_with("#define") && l.contains("CUDA_VERSION");
+        text.push_str(&l);
+        line.clear();
+        if found {
+            break;
+        }
+    }
+    Ok(text)
 }
 
 /// The directories that exist and pass `keep`, without two naming the same place
