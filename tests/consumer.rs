@@ -9,22 +9,6 @@ use std::process::{Command, Output};
 
 use common::{real_nvcc, real_root};
 
-/// Every variable the probe reads, removed so the outer environment cannot leak in.
-const PROBE_VARS: &[&str] = &[
-    "NVCC",
-    "CUDACXX",
-    "CUDAToolkit_ROOT",
-    "CUDA_PATH",
-    "CUDA_HOME",
-    "CUDA_ROOT",
-    "CUDA_TOOLKIT_ROOT_DIR",
-    "CONDA_PREFIX",
-    "VIRTUAL_ENV",
-    "PKG_CONFIG_PATH",
-    "CUDA_BUILD_SYSROOT",
-    "CUDA_BUILD_CACHE",
-];
-
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -39,7 +23,7 @@ fn cargo(args: &[&str], vars: &[(&str, &Path)]) -> Output {
         .arg(manifest_dir().join("tests/consumer/Cargo.toml"))
         .env("CARGO_TARGET_DIR", manifest_dir().join("target/consumer"))
         .env_remove("RUSTFLAGS");
-    for v in PROBE_VARS {
+    for v in common::CLEARED_VARS {
         cmd.env_remove(v);
     }
     for (k, v) in vars {

@@ -10,23 +10,11 @@ use std::process::{Command, Output};
 
 use common::real_nvcc;
 
-const PROBE_VARS: &[&str] = &[
-    "NVCC",
-    "CUDACXX",
-    "CUDA_PATH",
-    "CUDA_HOME",
-    "CUDAToolkit_ROOT",
-    "LIBTORCH",
-    "LIBTORCH_USE_PYTORCH",
-    "CUDAARCHS",
-    "RUSTFLAGS",
-];
-
 fn run(package: &str, vars: &[(&str, &Path)]) -> Output {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["run", "-p", package]).current_dir(&root).env("CARGO_TARGET_DIR", root.join("target/examples-test"));
-    for v in PROBE_VARS {
+    for v in common::CLEARED_VARS {
         cmd.env_remove(v);
     }
     for (k, v) in vars {

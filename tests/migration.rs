@@ -11,31 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Variables that would change what the crates build (toolkit, archs, flags, threads).
-const CLEARED: &[&str] = &[
-    "NVCC",
-    "CUDACXX",
-    "CUDAToolkit_ROOT",
-    "CUDA_PATH",
-    "CUDA_HOME",
-    "CUDA_ROOT",
-    "CUDA_TOOLKIT_ROOT_DIR",
-    "CUDAARCHS",
-    "CMAKE_CUDA_ARCHITECTURES",
-    "TORCH_CUDA_ARCH_LIST",
-    "NVCC_CCBIN",
-    "CUDAHOSTCXX",
-    "NVCC_PREPEND_FLAGS",
-    "NVCC_APPEND_FLAGS",
-    "CUDA_BUILD_LAUNCHER",
-    "CMAKE_CUDA_COMPILER_LAUNCHER",
-    "CUDAFORGE_THREADS",
-    "RAYON_NUM_THREADS",
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_TARGET",
-];
-
 fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -54,7 +29,7 @@ fn build_and_run(peer: &str, side: &str, nvcc: &Path) -> String {
 
     let mut cmd = Command::new(env!("CARGO"));
     cmd.arg("build").current_dir(&dir);
-    for v in CLEARED {
+    for v in common::CLEARED_VARS {
         cmd.env_remove(v);
     }
     cmd.env("CARGO_TARGET_DIR", &target).env("PATH", &path).env("CUDA_COMPUTE_CAP", "75");

@@ -207,3 +207,36 @@ pub fn bin_without_nvcc(dir: &Path) -> PathBuf {
     }
     bin
 }
+
+/// Variables a test's child cargo build must not inherit from the environment the tests run
+/// in (they would pick another toolkit, arch list, launcher or flags).
+pub const CLEARED_VARS: &[&str] = &[
+    "NVCC",
+    "CUDACXX",
+    "CUDAToolkit_ROOT",
+    "CUDA_PATH",
+    "CUDA_HOME",
+    "CUDA_ROOT",
+    "CUDA_TOOLKIT_ROOT_DIR",
+    "CONDA_PREFIX",
+    "VIRTUAL_ENV",
+    "PKG_CONFIG_PATH",
+    "CUDA_BUILD_SYSROOT",
+    "CUDA_BUILD_CACHE",
+    "LIBTORCH",
+    "LIBTORCH_USE_PYTORCH",
+    "CUDAARCHS",
+    "RUSTFLAGS",
+    "CMAKE_CUDA_ARCHITECTURES",
+    "TORCH_CUDA_ARCH_LIST",
+    "NVCC_CCBIN",
+    "CUDAHOSTCXX",
+    "NVCC_PREPEND_FLAGS",
+    "NVCC_APPEND_FLAGS",
+    "CUDA_BUILD_LAUNCHER",
+    "CMAKE_CUDA_COMPILER_LAUNCHER",
+    "CUDAFORGE_THREADS",
+    "RAYON_NUM_THREADS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_TARGET",
+];
