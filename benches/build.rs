@@ -48,6 +48,7 @@ const NOOP_GOAL_MS: f64 = 50.0;
 const HEADER_MARGIN: f64 = 1.10;
 const CACHE_GOAL: f64 = 0.15;
 const CACHE_MARGIN: f64 = 0.25;
+const SCCACHE_MARGIN: f64 = 0.35;
 /// A cold run during which other processes took more than this share of the CPU is repeated
 /// (up to 3 times): this machine is shared.
 const FOREIGN_LIMIT: f64 = 0.10;
@@ -1055,10 +1056,23 @@ impl Bench {
             self.write_makefile(s, &warm);
         }
         let mut runs: BTreeMap<&'static str, Vec<Run>> = BTreeMap::new();
+        // cuda-build and make (the goal's pair) run back to back, alternating which goes first, then
+        // the other tools in a rotating order; the pair gets five rounds where a run takes under 20 s.
+        let core: Vec<Tool> = tools.iter().copied().filter(|t| matches!(t, Tool::CudaBuild | Tool::Make)).collect();
+        let others: Vec<Tool> = tools.iter().copied().filter(|t| !core.contains(t)).collect();
+        let mut core_reps = reps;
         let mut rep = 0;
-        while rep < reps {
-            let mut order = tools.to_vec();
-            order.rotate_left(rep % tools.len());
+        while rep < reps.max(core_reps) {
+            let mut order = core.clone();
+            if rep % 2 == 1 {
+                order.reverse();
+            }
+            if rep < reps && !others.is_empty() {
+                let mut o = others.clone();
+                let k = rep % o.len();
+                o.rotate_left(k);
+                order.extend(o);
+            }
             for &t in &order {
                 let mut r = self.build(s, t, true, &[]);
                 let mut tries = 1;
@@ -1100,6 +1114,9 @@ impl Bench {
             if rep == 0 && !self.cfg.quick && runs.values().all(|v| v[0].wall < 10.0) {
                 reps = reps.max(5);
             }
+            if rep == 0 && !self.cfg.quick && core.iter().all(|t| runs[t.name()][0].wall < 20.0) {
+                core_reps = reps.max(5);
+            }
             rep += 1;
         }
         runs
@@ -1112,7 +1129,8 @@ impl Bench {
                 out,
                 "PTX for compute_75, flags `{CB_FLAGS}` (the peers add `--default-stream per-thread` themselves). \
                  Wall time of the build script (make: of `make -j2`) with its OUT_DIR emptied, 2 jobserver tokens; \
-                 median of the runs shown (3, or 5 where a run takes under 10 s); ratio = median / median of make. \"nvcc s\" is the sum of the nvcc processes' \
+                 median of the runs shown (3, or 5 where a run takes under 10 s; cuda-build and make, run back to back, 5 where \
+                 under 20 s); ratio = median / median of make. \"nvcc s\" is the sum of the nvcc processes' \
                  durations (the work done), \"start\" the time from launch to the first compile, \"tail\" from the last \
                  compile's end to exit. Goal: cuda-build <= {COLD_GOAL}x make; the run fails above {COLD_MARGIN}x.\n"
             );
@@ -1579,7 +1597,8 @@ impl Bench {
              generated suite, N={n}, CUDA {}. With CUDA_BUILD_LAUNCHER = the cache: a cold build into an empty cache, \
              then OUT_DIR deleted (as `cargo clean`) and built again. Ratio = second / cold, median of {} rounds, \
              each with a fresh cache directory; \"plain\" = the same cold build without a launcher. Goal <= {CACHE_GOAL}; \
-             the run fails above {CACHE_MARGIN} (ccache; sccache is reported, and checked only if it caches at all).\n",
+             the run fails above {CACHE_MARGIN} for ccache, above {SCCACHE_MARGIN} for sccache (checked only if it \
+             caches at all: sccache 0.4 has no direct mode for nvcc and runs `nvcc -M` and `nvcc -E` for every call, hits included).\n",
             self.release135, self.cfg.reps
         );
         t.push_str("| launcher | plain cold | cold, empty cache | rebuild from cache | ratio rebuild / cold | ratio cold / plain | nvcc spawns in rebuild | cache hits |\n|---|---|---|---|---|---|---|---|\n");
@@ -1686,13 +1705,10 @@ impl Bench {
             );
             self.goal(&format!("shared cache: {name} rebuild / cold <= {CACHE_GOAL}"), ratio(r), r <= CACHE_GOAL);
             let caches = !hits.starts_with('0') && !hits.starts_with('?');
+            // sccache 0.4 preprocesses every call twice (`-M`, `-E`) even on a hit: its own margin.
+            let margin = if name == "ccache" { CACHE_MARGIN } else { SCCACHE_MARGIN };
             if name == "ccache" || caches {
-                self.check(
-                    &format!("cache: {name} rebuild / cold"),
-                    ratio(r),
-                    format!("<= {CACHE_MARGIN}"),
-                    r <= CACHE_MARGIN,
-                );
+                self.check(&format!("cache: {name} rebuild / cold"), ratio(r), format!("<= {margin}"), r <= margin);
             }
         }
         self.sections.push(t);
@@ -1807,7 +1823,8 @@ impl Bench {
              - toolkits: CUDA {} (PyPI wheels), CUDA {} (Debian packages), as `build-support/provision.sh matrix` provisions them\n\
              - peers: bindgen_cuda {BINDGEN_CUDA}, cudaforge {CUDAFORGE} (crates.io)\n\n\
              This machine is noisy (and shared): compare ratios measured side by side in the same run, not absolute \
-             times (shown for scale only). Tools run interleaved, in an order rotating each round; a cold run during \
+             times (shown for scale only). Tools run interleaved (cuda-build and make back to back, alternating which goes first; the others \
+             in an order rotating each round); a cold run during \
              which other processes took more than {:.0}% of the CPU (from /proc/stat against this process tree's \
              own CPU time) is repeated, up to 3 times: {} were repeated in this run. The goals of the issue are \
              listed at the end, met or not; every check there fails the command (exit status 1) when a ratio is \
