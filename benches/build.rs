@@ -305,6 +305,8 @@ fn median(v: &[f64]) -> f64 {
 fn secs(s: f64) -> String {
     if !s.is_finite() {
         "-".into()
+    } else if s < 0.01 {
+        format!("{:.2} ms", s * 1000.0)
     } else if s < 1.0 {
         format!("{:.0} ms", s * 1000.0)
     } else {
@@ -786,9 +788,10 @@ impl Bench {
              | measurement | result |\n|---|---|\n\
              | vector-add bandwidth / cudaMemcpy device-to-device | not run: no CUDA device on this machine |\n\
              | launch of every example kernel, results checked | not run: no CUDA device on this machine |\n\n\
-             This needs the `device` machine (a lent GPU); this harness has no GPU code path. \
-             `build-support/FINDINGS.md` / `/work/shared/cuda-facts.md` section 9 hold the one \
-             measurement taken on an H200 by hand (float4 vector add 0.98x memcpy).\n"
+             Measuring it needs a machine with a GPU (the project's lent `device` machine); this harness \
+             has no GPU code path and writes this table as not run. For scale only: the project's notes \
+             record one hand measurement on an H200 (a float4 grid-stride vector add at 0.98x \
+             cudaMemcpy device-to-device, scalar loads 0.87x).\n"
                 .into(),
         );
         self.goals.push(Goal {
@@ -1280,9 +1283,9 @@ impl Bench {
         let found = report.search.candidates.iter().filter(|c| c.root.is_some()).count();
         let _ = writeln!(
             t,
-            "\ncuda-build's no-op: {} ({} the {NOOP_GOAL_MS} ms goal). On every run, up to date or not, it re-reads \
-             the {n_out} outputs ({:.1} MB) to list their entry names, and the probe inspects all {found} toolkits \
-             it finds here (each one's `cuda.h` read whole, about 1 MB in 12.x/13.x) although CUDA_PATH names one.\n",
+            "\ncuda-build's no-op: {} ({} the {NOOP_GOAL_MS} ms goal). The search finds {found} toolkits on this \
+             machine (the provisioned matrix included); the row with cuda-build's toolkit cache hidden shows what \
+             those in the cache cost a build that names its toolkit (CUDA_PATH). Its {n_out} outputs total {:.1} MB.\n",
             secs(cb_med),
             if cb_med * 1000.0 < NOOP_GOAL_MS { "meets" } else { "MISSES" },
             bytes_out as f64 / 1e6,
