@@ -41,9 +41,19 @@ pub enum Directive {
 }
 
 impl Directive {
-    /// The line cargo reads.
+    /// The line cargo reads: one line always (a warning of several lines becomes one
+    /// `cargo::warning=` line each), so no text can start a directive of its own.
     #[must_use]
     pub fn render(&self) -> String {
+        if let Directive::Warning(w) = self {
+            let lines: Vec<String> =
+                w.split(['\n', '\r']).filter(|l| !l.trim().is_empty()).map(|l| format!("cargo::warning={l}")).collect();
+            return if lines.is_empty() { "cargo::warning=".into() } else { lines.join("\n") };
+        }
+        self.render_line()
+    }
+
+    fn render_line(&self) -> String {
         match self {
             Directive::Cfg { name, value: None } => format!("cargo::rustc-cfg={name}"),
             Directive::Cfg { name, value: Some(v) } => format!("cargo::rustc-cfg={name}=\"{v}\""),
@@ -58,9 +68,17 @@ impl Directive {
     }
 }
 
-/// A path as a directive value; cargo directives carry only UTF-8 text.
+/// A path as a directive value; cargo directives carry only UTF-8 text on one line.
 pub(crate) fn path_str(path: &Path) -> Result<String, Error> {
-    crate::env::utf8(path).map(str::to_owned).ok_or_else(|| Error::NonUtf8Path(path.to_path_buf()))
+    let text = crate::env::utf8(path).ok_or_else(|| Error::NonUtf8Path(path.to_path_buf()))?;
+    match text.chars().find(|c| *c == '\n' || *c == '\r') {
+        Some(c) => Err(Error::KernelPath {
+            path: path.to_path_buf(),
+            what: "path",
+            problem: crate::error::PathProblem::Unsafe(c),
+        }),
+        None => Ok(text.to_owned()),
+    }
 }
 
 /// Prints directives to stdout, where cargo reads them.
@@ -115,7 +133,7 @@ pub(crate) fn exit_with_error(env: &Env, e: &Error) -> ! {
     let supports_error = rustc_minor(env).is_some_and(|minor| minor >= 84);
     let key = if supports_error { "error" } else { "warning" };
     // cargo shows only the first line of a directive: one directive per line of the message.
-    lines.extend(text.lines().map(|l| format!("cargo::{key}={l}")));
+    lines.extend(text.split(['\n', '\r']).filter(|l| !l.is_empty()).map(|l| format!("cargo::{key}={l}")));
     let mut out = std::io::stdout().lock();
     for l in lines {
         let _ = writeln!(out, "{l}");

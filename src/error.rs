@@ -64,6 +64,34 @@ pub enum Error {
         /// The directories and files given.
         searched: Vec<PathBuf>,
     },
+    /// A kernel source, kernel directory, include directory or output directory that cannot
+    /// be built safely, found before nvcc runs.
+    KernelPath {
+        /// The path.
+        path: PathBuf,
+        /// What it is (`"kernel source"`, `"kernel directory"`, `"include directory"`, ...).
+        what: &'static str,
+        /// What is wrong with it.
+        problem: PathProblem,
+    },
+    /// Two kernel sources would share a module name (rustc's E0428) or an output file.
+    KernelCollision {
+        /// What they would share ("the module name `a_b`", "the output file ...").
+        shared: String,
+        /// The sources.
+        files: Vec<PathBuf>,
+    },
+    /// Several kernels failed: each failure once, in source order.
+    Kernels(Vec<Error>),
+    /// nvcc (or the launcher in front of it) exited successfully but wrote no output.
+    NoOutput {
+        /// The kernel source.
+        kernel: PathBuf,
+        /// The program that ran (the launcher, or nvcc).
+        program: PathBuf,
+        /// The command, as run.
+        command: String,
+    },
     /// A cubin holds one architecture, but several were requested.
     CubinNeedsOneArch(Vec<String>),
     /// nvcc failed on a kernel: its output, verbatim.
@@ -101,6 +129,41 @@ pub enum Error {
         /// The OS error.
         error: String,
     },
+}
+
+/// What is wrong with a path of [`Error::KernelPath`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PathProblem {
+    /// It does not exist.
+    Missing,
+    /// It cannot be read (the OS error).
+    Unreadable(String),
+    /// Not valid UTF-8: cargo directives cannot carry it.
+    NonUtf8,
+    /// It holds a character that nvcc's shell or a cargo directive line would interpret.
+    Unsafe(char),
+    /// A source that is not a regular file (a FIFO, socket, device or dangling link).
+    NotAFile,
+    /// A kernel directory that is a file.
+    NotADirectory,
+    /// Nested deeper than this many directories.
+    TooDeep(usize),
+    /// A group name that is not a plain file name (`[A-Za-z0-9_-]`, not starting with `.` or `-`).
+    BadName,
+}
+
+/// At most this many characters of a user's input are echoed in a message.
+const ECHO_MAX: usize = 120;
+
+/// `text`, cut to [`ECHO_MAX`] characters with the total length said.
+pub(crate) fn short(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= ECHO_MAX {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(ECHO_MAX).collect();
+    format!("{head}... ({n} characters)")
 }
 
 /// A text (tool output, version file, variable) that could not be parsed.
@@ -194,7 +257,9 @@ impl fmt::Display for Error {
             }
             Error::InvalidArch { source, spec, item, reason } => write!(
                 f,
-                "cannot parse GPU architecture {item:?} in {source}={spec:?}: {reason}\n  fix: set {source} to a valid list (CUDAARCHS takes `75;86`, TORCH_CUDA_ARCH_LIST takes `7.5;8.6+PTX`, CUDA_COMPUTE_CAP takes `86`)"
+                "cannot parse GPU architecture {:?} in {source}={:?}: {reason}\n  fix: set {source} to a valid list (CUDAARCHS takes `75;86`, TORCH_CUDA_ARCH_LIST takes `7.5;8.6+PTX`, CUDA_COMPUTE_CAP takes `86`)",
+                short(item),
+                short(spec)
             ),
             Error::UnsupportedArch { source, arch, toolkit, supported } => write!(
                 f,
@@ -202,7 +267,8 @@ impl fmt::Display for Error {
             ),
             Error::NoGpuForNative { source, spec } => write!(
                 f,
-                "{source}={spec:?} asks for the GPUs of this machine (native), but no GPU was seen (no /proc/driver/nvidia/version, no answer from nvidia-smi)\n  fix: name the architectures instead, e.g. CUDAARCHS=\"75;86\" (build machines often have no GPU)"
+                "{source}={:?} asks for the GPUs of this machine (native), but no GPU was seen (no /proc/driver/nvidia/version, no answer from nvidia-smi)\n  fix: name the architectures instead, e.g. CUDAARCHS=\"75;86\" (build machines often have no GPU)",
+                short(spec)
             ),
             Error::NoKernels { searched } => {
                 writeln!(f, "no CUDA kernel sources (.cu) found")?;
@@ -216,6 +282,44 @@ impl fmt::Display for Error {
                 "a cubin holds one GPU architecture, but {} were requested: {}\n  fix: use .fatbin() for several architectures, or request one (CUDAARCHS=86-real)",
                 archs.len(),
                 archs.join(" ")
+            ),
+            Error::KernelPath { path, what, problem } => {
+                let p = short(&format!("{:?}", path.as_os_str()));
+                let (why, fix) = match problem {
+                    PathProblem::Missing => ("does not exist".to_owned(), "create it, or correct the path (relative paths start at the crate's Cargo.toml)".to_owned()),
+                    PathProblem::Unreadable(e) => (format!("cannot be read ({e})"), "make it readable for the user running cargo (chmod), or move it out of the kernel directory".to_owned()),
+                    PathProblem::NonUtf8 => ("is not valid UTF-8, which cargo's rerun-if-changed lines cannot carry".to_owned(), "rename it to a UTF-8 name".to_owned()),
+                    PathProblem::Unsafe(c) => (format!("contains {c:?}, which a cargo directive line, the shell nvcc runs its steps in, or nvcc's fatbinary step (a comma in a source's name) would misread"), "rename it (or move the crate / target directory) without line breaks, control characters, `\"`, `$`, a backtick or `\\` (and no comma in a source's file name)".to_owned()),
+                    PathProblem::NotAFile => ("is not a regular file (a FIFO, socket, device or dangling link would hang or fail nvcc)".to_owned(), "replace it with a regular file, or rename it so it does not end in .cu".to_owned()),
+                    PathProblem::NotADirectory => ("is not a directory".to_owned(), "pass files with Kernels::file, directories with Kernels::dir".to_owned()),
+                    PathProblem::TooDeep(n) => (format!("is nested more than {n} directories deep"), "flatten the kernel tree, or point Kernels::dir at the deep folder".to_owned()),
+                    PathProblem::BadName => ("is not a plain name (letters, digits, `_`, `-`; not starting with `.` or `-`)".to_owned(), "pass such a name to Kernels::name (it names the module file and output folder in OUT_DIR); use Kernels::out_dir to place outputs elsewhere".to_owned()),
+                };
+                write!(f, "{what} {p} {why}\n  fix: {fix}")
+            }
+            Error::KernelCollision { shared, files } => {
+                writeln!(f, "{} kernel sources would share {shared}:", files.len())?;
+                for p in files {
+                    writeln!(f, "  {}", short(&format!("{:?}", p.as_os_str())))?;
+                }
+                write!(f, "  fix: rename one of them (module names are the path below the kernel directory, lowercased, other characters `_`), or compile them in separate groups with different Kernels::name")
+            }
+            Error::Kernels(errors) => {
+                writeln!(f, "{} kernels failed to compile:", errors.len())?;
+                for (i, e) in errors.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            Error::NoOutput { kernel, program, command } => write!(
+                f,
+                "{} exited successfully but wrote no output for {}\n  command: {command}\n  fix: run the command by hand to see why; if {} is a launcher (a compiler cache), set CUDA_BUILD_LAUNCHER=none to run nvcc directly",
+                program.display(),
+                kernel.display(),
+                program.display()
             ),
             Error::Nvcc { kernel, command, status, output } => {
                 writeln!(f, "nvcc failed on {} ({status})", kernel.display())?;

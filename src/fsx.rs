@@ -10,26 +10,36 @@ fn io_err(action: &'static str, path: &Path, e: std::io::Error) -> Error {
     Error::Io { action, path: path.to_path_buf(), error: e.to_string() }
 }
 
-/// A sibling of `path` unique to this process and call, with the same extension
-/// (`k.tmp1234-0.fatbin`), so concurrent writers never share a temp file.
+/// Temp files start with this and have no extension: every output cuda-build writes ends in
+/// an extension (`.ptx`, `.fatbin`, `.o`, `.stamp`, `.rs`, `.a`), so no kernel's output, however
+/// its source is named, can ever be taken for a temp file or clobbered by one.
+const TEMP_PREFIX: &str = ".cuda-build-tmp-";
+
+/// A sibling of `path` unique to this process and call (`.cuda-build-tmp-<pid>-<n>`), so
+/// concurrent writers never share a temp file.
 pub(crate) fn temp_sibling(path: &Path) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
-    path.with_file_name(format!("{stem}.tmp{}-{n}{ext}", std::process::id()))
+    path.with_file_name(format!("{TEMP_PREFIX}{}-{n}", std::process::id()))
 }
 
-/// Removes temp files a killed earlier build left beside `path` (`<stem>.tmp*`).
-pub(crate) fn remove_stale_temps(path: &Path) {
-    let (Some(dir), Some(stem)) = (path.parent(), path.file_stem().and_then(|s| s.to_str())) else { return };
-    let prefix = format!("{stem}.tmp");
+/// Removes the temp files that killed builds left in `dir`: only names of exactly our temp
+/// form, and only those of processes that no longer run (a concurrent build's temps stay).
+/// Where processes cannot be looked up (no `/proc`), nothing is removed.
+pub(crate) fn remove_dead_temps(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
     let Ok(rd) = fs::read_dir(dir) else { return };
     for e in rd.flatten() {
         let name = e.file_name();
-        let Some(name) = name.to_str() else { continue };
-        // `<stem>.tmp<pid>-<n>...`: digits right after, so `a.tmpl.cu`-like names are safe.
-        if name.strip_prefix(&prefix).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit())) {
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMP_PREFIX)) else { continue };
+        let Some((pid, n)) = rest.split_once('-') else { continue };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(pid) || !digits(n) || pid == std::process::id().to_string() {
+            continue;
+        }
+        if !Path::new("/proc").join(pid).exists() && e.file_type().is_ok_and(|t| t.is_file()) {
             let _ = fs::remove_file(e.path());
         }
     }
@@ -59,4 +69,27 @@ pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, Error>
         return Ok(false);
     }
     write_atomic(path, bytes).map(|()| true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_dead_processes_temps_of_exactly_our_form_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = ".cuda-build-tmp-999999999-0";
+        let ours = temp_sibling(&dir.path().join("x"));
+        let keep = ["k.tmp1-0.fatbin", "k.tmp1-0.cu", ".cuda-build-tmp-1-x", ".cuda-build-tmp-999999999-0.fatbin"];
+        for n in keep.iter().chain([&dead]) {
+            fs::write(dir.path().join(n), "").unwrap();
+        }
+        fs::write(&ours, "").unwrap();
+        remove_dead_temps(dir.path());
+        assert!(!dir.path().join(dead).exists());
+        assert!(ours.exists(), "this process's own temp stays");
+        for n in keep {
+            assert!(dir.path().join(n).exists(), "{n} removed");
+        }
+    }
 }

@@ -62,10 +62,18 @@
 //! | python missing, hanging, garbage (`LIBTORCH_USE_PYTORCH`) | a finding naming it | `libtorch::use_pytorch_with_broken_pythons_is_a_clear_finding` |
 //! | paths with spaces | work (every fake tree's path has spaces) | `layouts::*` |
 //! | non-UTF-8 toolkit path | `Error::NonUtf8Path` (cargo directives are UTF-8) | `layouts::non_utf8_toolkit_path_is_an_error_for_directives` |
-//! | very long kernel names, symlink loops, an unwritable `OUT_DIR` | work / work / `Error::Io` naming the path | `hardening::unwritable_out_dir_symlink_loops_and_long_names` |
+//! | very long kernel names, symlink loops, an unwritable `OUT_DIR` | work / skipped with a warning / `Error::Io` naming the path | `hardening::unwritable_out_dir_symlink_loops_and_long_names` |
 //! | two builds writing one `OUT_DIR` at once | unique temp files, atomic renames, both succeed | `hardening::concurrent_builds_into_one_out_dir_do_not_corrupt_each_other` |
 //! | nvcc or the whole build script `SIGKILLed` mid-compile | nothing truncated is trusted; the next build recompiles and cleans up | `compile::an_nvcc_killed_mid_compile_leaves_nothing_the_next_build_accepts`, `hardening::a_build_script_sigkilled_mid_nvcc_is_recovered_by_the_next_build` |
 //! | cross-compiling (aarch64 sbsa / Jetson), Windows layouts | the target's `targets/<triple>/lib` or `lib/x64`, never the host's | `layouts::cross_compiling_links_the_target_libraries_not_the_hosts`, `layouts::jetson_style_aarch64_linux_targets_dir`, `layouts::windows_layout_and_installer_variables` |
+//! | kernel names: keywords, `_`, digits, unicode, punctuation (200+ generated) | a module that compiles in every edition, or one collision error naming both files, before nvcc | `hostile::two_hundred_generated_names_give_unique_modules_that_compile_or_one_clear_error` |
+//! | a kernel name with a newline, `$(...)`, a backtick, `"`, `\`, a comma | refused before nvcc, the name shown escaped; nothing injected into directives or run by nvcc's shell | `hostile::unsafe_names_are_refused_before_nvcc_and_nothing_runs`, `hostile::through_cargo_names_cannot_inject_and_an_edit_during_the_build_is_recompiled` |
+//! | a source edited while nvcc runs | recorded as changed: the next build recompiles it | `hostile::through_cargo_names_cannot_inject_and_an_edit_during_the_build_is_recompiled` |
+//! | `k.cu` beside `k.tmp1-0.cu` | both outputs kept (temps are `.cuda-build-tmp-<pid>-<n>`, removed only for dead processes) | `hostile::a_neighbours_temp_like_name_is_never_deleted` |
+//! | a FIFO or dangling link named `*.cu`, a missing or 129-deep directory, symlinked directories | an error naming it / followed (a loop skipped with a warning) | `hostile::odd_files_and_directories_each_get_a_clear_error_or_are_followed` |
+//! | an unreadable kernel directory or subdirectory | an error naming it, never a silent omission | `hostile::through_cargo_unreadable_directories_are_errors_not_omissions` |
+//! | several kernels fail; `NVCC_APPEND_FLAGS` set; a 100 000-character `CUDAARCHS` | every failure once, the variables shown in the command; the input cut | `hostile::every_failing_kernel_is_shown_once_with_the_flags_nvcc_adds` |
+//! | a launcher that fails, is killed, or exits 0 without output | nvcc runs directly; one warning per build naming the launcher | `hostile::a_launcher_that_writes_nothing_is_named_and_nvcc_runs_directly`, `compile::a_launcher_killed_mid_compile_leaves_nothing_trusted_and_nvcc_runs_directly` |
 //! | any parser input | no panic (100 000 proptest cases per parser in CI) | `fuzz::*` |
 //!
 //! Nothing is written outside `OUT_DIR` (outputs, stamps, the tool-answer cache); the
@@ -103,7 +111,7 @@ pub use compile::{Compiled, CompiledKernel, Format, Kernels};
 pub use cuda::{Cuda, Cudart};
 pub use emit::Directive;
 pub use env::Env;
-pub use error::{Error, ParseError, ToolError, ToolProblem};
+pub use error::{Error, ParseError, PathProblem, ToolError, ToolProblem};
 pub use probe::{Probe, Report, Search, DEFAULT_TOOL_TIMEOUT};
 pub use toolkit::{Candidate, Refusal, Source, Toolkit, VersionSource};
 pub use version::{CudaVersion, VersionReq};

@@ -12,7 +12,10 @@ const FATBIN_COMPRESSED: u64 = 0x2000 | 0x8000;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Entries {
     pub names: Vec<String>,
+    /// Some content was compressed AND nothing else could be read: the names may be missing.
     pub unreadable: bool,
+    /// An uncompressed image (ELF or PTX) was read: it lists every kernel, even none.
+    read_plain: bool,
 }
 
 impl Entries {
@@ -33,6 +36,9 @@ pub(crate) fn read(bytes: &[u8]) -> Entries {
     } else {
         ptx(&String::from_utf8_lossy(bytes), &mut e);
     }
+    // A fatbin whose SASS was read but whose PTX is compressed (nvcc 12.8+ compresses PTX)
+    // has its names; only content that is all compressed leaves them unknown.
+    e.unreadable &= !e.read_plain;
     e.names.sort();
     e
 }
@@ -141,8 +147,10 @@ fn fatbin(mut b: &[u8], e: &mut Entries) {
                 if flags & FATBIN_COMPRESSED != 0 {
                     e.unreadable = true;
                 } else if kind == 2 {
+                    e.read_plain = true;
                     elf(payload, e);
                 } else if kind == 1 {
+                    e.read_plain = true;
                     ptx(&String::from_utf8_lossy(payload), e);
                 }
             }

@@ -1,0 +1,173 @@
+//! The plan shared by every job of one build: the architectures (from the builder, the
+//! variables or the GPUs), the host compiler, the nvcc flags, the rebuild key and the
+//! launcher. Everything here is decided before any nvcc runs.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::launcher::Launcher;
+use super::{sources, Format, Kernels};
+use crate::arch::{self, ArchList, Item, SpecSource, Supported};
+use crate::error::Error;
+use crate::run::Cmd;
+
+/// A parser for one spec syntax.
+type SpecParser = fn(&str, &SpecSource) -> Result<Vec<Item>, Error>;
+
+/// The variables an arch spec is read from, in precedence order, with their syntax.
+const ARCH_VARS: &[(&str, SpecParser)] = &[
+    ("CUDAARCHS", arch::parse_cmake),
+    ("CMAKE_CUDA_ARCHITECTURES", arch::parse_cmake),
+    ("TORCH_CUDA_ARCH_LIST", arch::parse_torch),
+    ("CUDA_COMPUTE_CAP", arch::parse_compute_cap),
+];
+
+/// Without any spec: SASS + PTX for `sm_75` (Turing, the oldest arch every CUDA 11-13
+/// toolkit targets): it runs on every GPU since 2018, newer ones JIT-compiling the PTX.
+pub const DEFAULT_ARCH: &str = "75";
+
+pub(crate) struct Plan {
+    pub archs: ArchList,
+    pub arch_source: SpecSource,
+    /// The arguments every job shares (format, archs, host compiler, flags).
+    pub common: Vec<String>,
+    /// The include directories, absolute: headers below them are the crate's.
+    pub includes: Vec<PathBuf>,
+    /// Hash of everything that decides the outputs besides the sources.
+    pub key: u64,
+    pub launcher: Option<Launcher>,
+    /// `NVCC_PREPEND_FLAGS` / `NVCC_APPEND_FLAGS`, which nvcc adds itself: shown in errors.
+    pub nvcc_env: Vec<(&'static str, String)>,
+}
+
+impl Plan {
+    pub(crate) fn new(k: &Kernels<'_>, base: &Path, warnings: &mut Vec<String>) -> Result<Plan, Error> {
+        let env = k.cuda.env();
+        let toolkit = k.cuda.toolkit();
+        let (mut items, mut source, spec) = arch_spec(k)?;
+        // The GPUs present: for `native`, and as the default when no spec is given.
+        let wants_gpus = source == SpecSource::Default || items.contains(&Item::Native);
+        let driver = if wants_gpus {
+            crate::driver::probe(env, crate::driver::NVIDIA_SMI_TIMEOUT)
+        } else {
+            crate::driver::quick(env)
+        };
+        let gpus: Vec<arch::Arch> = driver.gpus.iter().filter_map(|g| g.compute_cap).collect();
+        if source == SpecSource::Default && !gpus.is_empty() {
+            items = vec![Item::Native];
+            source = SpecSource::Native;
+        }
+        let archs = arch::resolve(&items, &source, &spec, &supported(k), &gpus, warnings)?;
+        // The host compiler, chosen and checked before any nvcc runs.
+        let allow = k.allow_unsupported || env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
+        let host = crate::host::select(env, toolkit, k.host.as_deref(), allow, Duration::from_secs(60))?;
+        warnings.extend(host.warning.clone());
+        let archs = for_format(&k.format, archs)?;
+        for c in crate::driver::checks(&driver, &toolkit.version, Some(&archs)) {
+            if c.status == crate::Status::Warn {
+                warnings.push(c.message);
+            }
+        }
+
+        let mut common: Vec<String> = vec![k.format.flag().to_owned()];
+        common.extend(match &k.format {
+            Format::Ptx => archs.ptx.iter().map(|a| format!("-arch=compute_{a}")).collect(),
+            Format::Cubin => archs.real.iter().map(|a| format!("-arch=sm_{a}")).collect(),
+            _ => archs.gencode(),
+        });
+        if matches!(k.format, Format::StaticLib(_)) && !env.target().is_some_and(|t| t.contains("windows")) {
+            common.extend(["-Xcompiler".into(), "-fPIC".into()]);
+        }
+        let debug = env.cargo_var("DEBUG").is_some_and(|d| d == "true");
+        if k.device_debug {
+            common.push("-G".into());
+        } else if k.lineinfo.unwrap_or(debug) {
+            common.push("-lineinfo".into());
+        }
+        if k.fast_math {
+            common.push("--use_fast_math".into());
+        }
+        // Always explicit: NVCC_CCBIN is honoured by nvcc 13 only, and Debian's 11.8 picks
+        // its own g++-N; the chosen compiler's path and version are part of the key.
+        common.push("-ccbin".into());
+        common.push(host.compiler.path.to_string_lossy().into_owned());
+        if !host.compiler.supported {
+            common.push("-allow-unsupported-compiler".into());
+        }
+        let includes: Vec<PathBuf> = k.includes.iter().map(|i| base.join(i)).collect();
+        for i in &includes {
+            sources::check_path(i, "include directory")?;
+            common.push(format!("-I{}", i.display()));
+        }
+        for (name, v) in &k.defines {
+            common.push(match v {
+                Some(v) => format!("-D{name}={v}"),
+                None => format!("-D{name}"),
+            });
+        }
+        common.extend(k.flags.iter().cloned());
+        // nvcc reads these itself: never passed twice, but they change the output.
+        let mut nvcc_env = Vec::new();
+        for var in ["NVCC_PREPEND_FLAGS", "NVCC_APPEND_FLAGS"] {
+            if let Some(v) = env.get_str(var).filter(|v| !v.is_empty()) {
+                nvcc_env.push((var, v));
+            }
+        }
+        let key = super::stamp::key_hash(&format!(
+            "nvcc={}\nversion={}\nhost={:?}\nargs={:?}\nnvcc_env={nvcc_env:?}",
+            toolkit.nvcc.display(),
+            toolkit.version,
+            host.compiler.version.map(|v| v.to_string()),
+            common
+        ));
+        let launcher = Launcher::from_env(env)?;
+        Ok(Plan { archs, arch_source: source, common, includes, key, launcher, nvcc_env })
+    }
+}
+
+/// What the outputs will hold: PTX is one virtual arch (the lowest requested, which newer
+/// GPUs JIT), a cubin one real arch; fatbins and objects hold the whole list.
+fn for_format(format: &Format, archs: ArchList) -> Result<ArchList, Error> {
+    Ok(match format {
+        Format::Ptx => {
+            let lowest = archs.real.iter().chain(&archs.ptx).min().copied();
+            ArchList { real: Vec::new(), ptx: lowest.into_iter().collect() }
+        }
+        Format::Cubin => {
+            if archs.real.len() != 1 {
+                return Err(Error::CubinNeedsOneArch(archs.names()));
+            }
+            ArchList { real: archs.real.clone(), ptx: Vec::new() }
+        }
+        _ => archs,
+    })
+}
+
+/// The spec and where it came from: builder, then the variables, then the default.
+fn arch_spec(k: &Kernels<'_>) -> Result<(Vec<Item>, SpecSource, String), Error> {
+    let env = k.cuda.env();
+    if let Some(spec) = &k.arch {
+        return Ok((arch::parse_cmake(spec, &SpecSource::Builder)?, SpecSource::Builder, spec.clone()));
+    }
+    for (var, parse) in ARCH_VARS {
+        if let Some(spec) = env.get(var) {
+            let spec = spec.to_string_lossy().into_owned();
+            let source = SpecSource::Var((*var).to_owned());
+            return Ok((parse(&spec, &source)?, source, spec));
+        }
+    }
+    Ok((arch::parse_cmake(DEFAULT_ARCH, &SpecSource::Default)?, SpecSource::Default, DEFAULT_ARCH.into()))
+}
+
+/// The toolkit's architectures, asked of nvcc once and cached in `OUT_DIR`.
+fn supported(k: &Kernels<'_>) -> Supported {
+    let env = k.cuda.env();
+    let t = k.cuda.toolkit();
+    let cached = crate::cache::get(env, "--list-gpu-code", &t.nvcc);
+    let text = cached.or_else(|| {
+        let out = Cmd::new(&t.nvcc).arg("--list-gpu-code").success(Duration::from_secs(60)).ok()?;
+        crate::cache::put(env, "--list-gpu-code", &t.nvcc, &out.stdout);
+        Some(out.stdout)
+    });
+    text.and_then(|t2| Supported::from_list(&t2, t.version)).unwrap_or_else(|| Supported::from_table(t.version))
+}

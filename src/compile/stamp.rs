@@ -1,0 +1,168 @@
+//! What a build records beside each output (`<output>.stamp`) so the next build knows
+//! whether it is up to date: a hash of the exact command, nvcc's duration, every file nvcc
+//! read with its signature AS IT WAS WHEN THE JOB STARTED, and the entry names.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::error::Error;
+use crate::fsx;
+
+const HEADER: &str = "cuda-build-stamp 3";
+
+/// Recorded for a dependency that changed while nvcc ran: matches no file, so the next
+/// build recompiles.
+const CHANGED: &str = "changed-during-build";
+
+/// What one build recorded for one output.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Stamp {
+    /// [`key_hash`] of the command key.
+    pub key: u64,
+    /// nvcc's wall time: the next build's estimate for this job.
+    pub secs: f64,
+    /// Every dependency and its signature.
+    pub deps: Vec<(PathBuf, String)>,
+    pub entries: Vec<String>,
+    /// The output is compressed and no names could be read.
+    pub unreadable: bool,
+}
+
+/// The command key, hashed (FNV-1a: stable across Rust versions).
+pub(crate) fn key_hash(key: &str) -> u64 {
+    crate::cache::fnv(key)
+}
+
+pub(crate) fn path_for(output: &Path) -> PathBuf {
+    let mut name = output.file_name().unwrap_or_default().to_os_string();
+    name.push(".stamp");
+    output.with_file_name(name)
+}
+
+/// `mtime.nanos size` of a file; `None` when it is gone.
+pub(crate) fn file_sig(path: &Path) -> Option<String> {
+    let m = fs::metadata(path).ok()?;
+    let t = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    Some(format!("{}.{:09} {}", t.as_secs(), t.subsec_nanos(), m.len()))
+}
+
+/// How far a file's mtime may lag behind the clock when it is written: Linux stamps files
+/// from a coarse clock (one tick, at most 10 ms); filesystems with whole-second times
+/// (nanoseconds 0: FAT, some network mounts) lag up to 2 s.
+fn mtime_slack(mtime: SystemTime) -> Duration {
+    let whole_seconds = mtime.duration_since(UNIX_EPOCH).is_ok_and(|d| d.subsec_nanos() == 0);
+    if whole_seconds {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_millis(20)
+    }
+}
+
+/// The signature to record for `dep` after a job that started at `started`: the one taken
+/// before the job (`before`, for the source and the files the previous build read), else
+/// the current one; [`CHANGED`] when the file changed while nvcc may have been reading it,
+/// so an edit saved during a build is never taken for compiled.
+pub(crate) fn settled_sig(dep: &Path, before: Option<&Option<String>>, started: SystemTime) -> String {
+    let now = file_sig(dep);
+    if let Some(before) = before {
+        return match (before, &now) {
+            (Some(b), Some(n)) if b == n => n.clone(),
+            _ => CHANGED.into(),
+        };
+    }
+    let Some(now) = now else { return CHANGED.into() };
+    let modified = fs::metadata(dep).and_then(|m| m.modified()).ok();
+    match modified {
+        Some(m) if m + mtime_slack(m) >= started => CHANGED.into(),
+        Some(_) => now,
+        None => CHANGED.into(),
+    }
+}
+
+/// Whether every recorded dependency still has its recorded signature.
+pub(crate) fn deps_unchanged(s: &Stamp) -> bool {
+    s.deps.iter().all(|(p, sig)| file_sig(p).as_deref() == Some(sig))
+}
+
+pub(crate) fn write(path: &Path, s: &Stamp) -> Result<(), Error> {
+    use std::fmt::Write as _;
+    let mut text = format!("{HEADER}\nsecs {}\nkey {:016x}\n", s.secs, s.key);
+    if s.unreadable {
+        text.push_str("unreadable\n");
+    }
+    for e in &s.entries {
+        let _ = writeln!(text, "entry {e}");
+    }
+    for (d, sig) in &s.deps {
+        let sig = if sig.is_empty() { CHANGED } else { sig };
+        let _ = writeln!(text, "dep {sig}\t{}", d.display());
+    }
+    fsx::write_atomic(path, text.as_bytes())
+}
+
+pub(crate) fn read(path: &Path) -> Option<Stamp> {
+    let text = fs::read_to_string(path).ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let secs = lines.next()?.strip_prefix("secs ")?.parse().ok()?;
+    let key = u64::from_str_radix(lines.next()?.strip_prefix("key ")?, 16).ok()?;
+    let (mut deps, mut entries, mut unreadable) = (Vec::new(), Vec::new(), false);
+    for l in lines {
+        if l == "unreadable" {
+            unreadable = true;
+        } else if let Some(e) = l.strip_prefix("entry ") {
+            entries.push(e.to_owned());
+        } else {
+            let (sig, p) = l.strip_prefix("dep ")?.split_once('\t')?;
+            deps.push((PathBuf::from(p), sig.to_owned()));
+        }
+    }
+    Some(Stamp { key, secs, deps, entries, unreadable })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("k.ptx.stamp");
+        let s = Stamp {
+            key: key_hash("nvcc -ptx \"quoted\"\nnewline"),
+            secs: 1.25,
+            deps: vec![
+                (dir.path().join("a b.cuh"), "12.000000001 4".into()),
+                (dir.path().join("x.cu"), CHANGED.into()),
+            ],
+            entries: vec!["_Z3addPf".into(), "k".into()],
+            unreadable: true,
+        };
+        write(&p, &s).unwrap();
+        assert_eq!(read(&p).unwrap(), s);
+        assert!(!deps_unchanged(&s), "a dependency changed during the build never matches");
+    }
+
+    #[test]
+    fn a_file_written_after_the_job_started_is_recorded_as_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.cuh");
+        fs::write(&old, "x").unwrap();
+        let f = fs::File::options().append(true).open(&old).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(60)).unwrap();
+        let started = SystemTime::now();
+        let new = dir.path().join("new.cuh");
+        fs::write(&new, "y").unwrap();
+        assert_eq!(settled_sig(&old, None, started), file_sig(&old).unwrap());
+        assert_eq!(settled_sig(&new, None, started), CHANGED);
+        // Known before the job: its signature then, unless it differs now.
+        let before = file_sig(&old);
+        assert_eq!(settled_sig(&old, Some(&before), started), file_sig(&old).unwrap());
+        fs::write(&old, "edited").unwrap();
+        assert_eq!(settled_sig(&old, Some(&before), started), CHANGED);
+        assert_eq!(settled_sig(&dir.path().join("gone"), None, started), CHANGED);
+    }
+}
