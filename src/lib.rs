@@ -100,7 +100,7 @@ mod version;
 
 pub use check::{Check, Status};
 pub use compile::{Compiled, CompiledKernel, Format, Kernels};
-pub use cuda::{Cuda, Cudart};
+pub use cuda::{Cuda, Cudart, VERSION_VAR};
 pub use emit::Directive;
 pub use env::Env;
 pub use error::{Error, ParseError, ToolError, ToolProblem};
