@@ -60,6 +60,8 @@ pub struct ArchTarget {
 pub enum SpecSource {
     /// `Kernels::arch`.
     Builder,
+    /// `Kernels::default_arch`: the crate's default, below the variables.
+    BuilderDefault,
     /// A variable (`CUDAARCHS`, `CMAKE_CUDA_ARCHITECTURES`, `TORCH_CUDA_ARCH_LIST`, `CUDA_COMPUTE_CAP`).
     Var(String),
     /// The GPUs present (`native`).
@@ -72,6 +74,7 @@ impl fmt::Display for SpecSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SpecSource::Builder => f.write_str("Kernels::arch"),
+            SpecSource::BuilderDefault => f.write_str("Kernels::default_arch"),
             SpecSource::Var(v) => f.write_str(v),
             SpecSource::Native => f.write_str("native (the GPUs present)"),
             SpecSource::Default => f.write_str("the default (no spec given)"),

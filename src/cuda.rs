@@ -10,13 +10,19 @@ use crate::error::Error;
 use crate::toolkit::Toolkit;
 use crate::version::CudaVersion;
 
+/// The variable [`Cuda::emit`] sets for the crate's own code: the chosen toolkit's full
+/// version (`env!("CUDA_BUILD_CUDA_VERSION")` is `"13.5.37"`).
+pub const VERSION_VAR: &str = "CUDA_BUILD_CUDA_VERSION";
+
 /// How to link the CUDA runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cudart {
     /// `libcudart_static.a` (plus `dl`, `rt`, `pthread` on Linux): nothing to find at run time.
     Static,
-    /// `libcudart.so` / `cudart.lib`: the run-time loader must find it (see [`Cuda::rpath`]).
+    /// `libcudart.so` / `cudart.lib`: the run-time loader must find it (see [`Cuda::rpath`];
+    /// [`crate::Kernels::cudart`] adds the rpath itself). A library crate should link
+    /// [`Cudart::Static`]: an rpath reaches only the package's own binaries (see [`Cuda::rpath`]).
     Shared,
 }
 
@@ -117,13 +123,24 @@ impl Cuda {
     /// Add `-Wl,-rpath` for the directories of linked shared libraries, so binaries of
     /// this package start without `LD_LIBRARY_PATH`. Cargo applies link args from a build
     /// script to the package's own binaries, tests and examples only.
+    ///
+    /// A LIBRARY crate therefore cannot give its dependents' binaries a path to a shared
+    /// cudart: it should link [`Cudart::Static`] (the default of [`crate::Kernels`]). If it
+    /// must be shared, each binary crate's own `build.rs` adds the rpath with the same two
+    /// calls (the runtime is the same library, linked once):
+    /// ```no_run
+    /// // build.rs of the binary crate that depends on the library crate
+    /// let mut cuda = cuda_build::Probe::new().find_or_exit();
+    /// cuda.link_cudart(cuda_build::Cudart::Shared).rpath(true).emit();
+    /// ```
     pub fn rpath(&mut self, on: bool) -> &mut Self {
         self.rpath = on;
         self
     }
 
-    /// Everything to tell cargo, in a fixed order: cfgs, check-cfgs, link search, link
-    /// libraries, link args, rerun-if-changed, rerun-if-env-changed, warnings.
+    /// Everything to tell cargo, in a fixed order: cfgs, the crate's `CUDA_BUILD_CUDA_VERSION`
+    /// ([`VERSION_VAR`]), check-cfgs, link search, link libraries, link args,
+    /// rerun-if-changed, rerun-if-env-changed, warnings.
     ///
     /// # Errors
     /// A library asked for is in none of the toolkit's library directories, or a path is not UTF-8.
@@ -138,6 +155,8 @@ impl Cuda {
                 .into_iter()
                 .map(|(ma, mi)| Directive::Cfg { name: format!("cuda_ge_{ma}_{mi}"), value: None }),
         );
+        // The full version for code (`env!("CUDA_BUILD_CUDA_VERSION")`: "13.5.37"); cfgs carry X.Y.
+        out.push(Directive::RustcEnv { name: VERSION_VAR.into(), value: v.to_string() });
         out.extend(emit::check_cfgs(Some((v.major, v.minor))));
         out.extend(self.link_directives()?);
         let mut watched = self.toolkit.watched_files.clone();
@@ -180,8 +199,8 @@ impl Cuda {
                 }
             }
         }
-        for dir in &search {
-            out.push(Directive::LinkSearch(path_str(dir)?));
+        for dir in dedup(search) {
+            out.push(Directive::LinkSearch(path_str(&dir)?));
         }
         out.extend(dedup(libs));
         if let (true, Some(lt)) = (self.libtorch_cuda, &self.libtorch) {
@@ -195,7 +214,17 @@ impl Cuda {
                 out.push(Directive::LinkArg(format!("-Wl,-rpath,{}", path_str(&dir)?)));
             }
         }
-        Ok(out)
+        Ok(dedup(out))
+    }
+
+    /// The link lines of a kernels' static library's runtime: only the runtime (not the
+    /// build script's other links), with an rpath for a shared one when `rpath` is on.
+    pub(crate) fn runtime_directives(&self, how: Cudart, rpath: bool) -> Result<Vec<Directive>, Error> {
+        let mut only = self.clone();
+        only.links = vec![Link::Cudart(how)];
+        only.libtorch_cuda = false;
+        only.rpath = rpath;
+        only.link_directives()
     }
 
     /// Prints [`Cuda::directives`], or the error, for a result-returning build script.

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::compat;
@@ -21,6 +22,13 @@ pub enum Directive {
     },
     /// `cargo::rustc-check-cfg=cfg(...)`: declares a cfg so consumers get no `unexpected_cfgs`.
     CheckCfg(String),
+    /// `cargo::rustc-env=NAME=VALUE`: a variable the crate reads with `env!` at compile time.
+    RustcEnv {
+        /// The variable's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
     /// `cargo::rustc-link-search=native=DIR`.
     LinkSearch(String),
     /// `cargo::rustc-link-lib=KIND=NAME` (`static`, `dylib`, `dylib:+verbatim`).
@@ -58,6 +66,7 @@ impl Directive {
             Directive::Cfg { name, value: None } => format!("cargo::rustc-cfg={name}"),
             Directive::Cfg { name, value: Some(v) } => format!("cargo::rustc-cfg={name}=\"{v}\""),
             Directive::CheckCfg(c) => format!("cargo::rustc-check-cfg={c}"),
+            Directive::RustcEnv { name, value } => format!("cargo::rustc-env={name}={value}"),
             Directive::LinkSearch(dir) => format!("cargo::rustc-link-search=native={dir}"),
             Directive::LinkLib { kind, name } => format!("cargo::rustc-link-lib={kind}={name}"),
             Directive::LinkArg(a) => format!("cargo::rustc-link-arg={a}"),
@@ -81,12 +90,87 @@ pub(crate) fn path_str(path: &Path) -> Result<String, Error> {
     }
 }
 
-/// Prints directives to stdout, where cargo reads them.
+/// Prints directives to stdout, where cargo reads them. A build script prints from several
+/// places (`Kernels::compile_or_exit`, `Cuda::emit`), so each line is printed once per process:
+/// one link line per library, always. rustc refuses a library named twice with modifiers
+/// (`dylib:+verbatim=libcudart.so.13` twice: "overriding linking modifiers from command line is
+/// not supported"), and the same library linked two ways (`static=cudart_static` then
+/// `dylib=cudart`) would load two CUDA runtimes: the first way wins, with a warning.
 pub fn print(directives: &[Directive]) {
+    let lines = {
+        let mut printed = PRINTED.lock().unwrap_or_else(|e| e.into_inner());
+        printed.admit(directives)
+    };
     let mut out = std::io::stdout().lock();
-    for d in directives {
-        let _ = writeln!(out, "{}", d.render());
+    for l in lines {
+        let _ = writeln!(out, "{l}");
     }
+}
+
+/// What this process printed so far.
+static PRINTED: Mutex<Printed> = Mutex::new(Printed { lines: Vec::new(), libs: Vec::new() });
+
+/// The lines a build script printed and the libraries they link, in order.
+#[derive(Debug, Default)]
+pub(crate) struct Printed {
+    lines: Vec<String>,
+    /// (library, the line linking it), in print order.
+    libs: Vec<(String, String)>,
+}
+
+impl Printed {
+    /// The lines of `directives` to print now: each not printed before, except a plain
+    /// `static=` library printed before another static library that may need it. GNU ld reads
+    /// archives in order, so it is printed again after it (rustc keeps a plain library's last
+    /// mention only: still one link line).
+    pub(crate) fn admit(&mut self, directives: &[Directive]) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in directives {
+            let line = d.render();
+            if let Directive::LinkLib { kind, name } = d {
+                let lib = library(kind, name);
+                if let Some(i) = self.libs.iter().position(|(l, _)| *l == lib) {
+                    let first = self.libs[i].1.clone();
+                    if first != line {
+                        let warning = Directive::Warning(format!(
+                            "{lib} is linked two ways (`{first}`, then `{line}`): keeping the first; link it one way (e.g. the same Cudart for Kernels::cudart and Cuda::link_cudart)"
+                        ))
+                        .render();
+                        if !self.lines.contains(&warning) {
+                            self.lines.push(warning.clone());
+                            out.push(warning);
+                        }
+                        continue;
+                    }
+                    let static_after = self.libs[i + 1..].iter().any(|(_, l)| l.contains("rustc-link-lib=static"));
+                    if kind == "static" && static_after {
+                        let entry = self.libs.remove(i);
+                        self.libs.push(entry);
+                        out.push(line);
+                    }
+                    continue;
+                }
+                self.libs.push((lib, line.clone()));
+            } else if self.lines.contains(&line) {
+                continue;
+            }
+            self.lines.push(line.clone());
+            out.push(line);
+        }
+        out
+    }
+}
+
+/// The library a link line names, whatever the form: `cudart`, `cudart_static`,
+/// `libcudart.so.13` (verbatim) and `cudart.lib` are all the CUDA runtime `cudart`.
+fn library(kind: &str, name: &str) -> String {
+    let mut n = name;
+    if kind.contains("+verbatim") {
+        n = n.strip_prefix("lib").unwrap_or(n);
+        n = n.split(".so").next().unwrap_or(n);
+        n = n.strip_suffix(".a").or_else(|| n.strip_suffix(".lib")).or_else(|| n.strip_suffix(".dylib")).unwrap_or(n);
+    }
+    n.strip_suffix("_static").unwrap_or(n).to_owned()
 }
 
 /// `cuda`, `cuda_version` and every `cuda_ge_X_Y` declared, so code may test any of them.
@@ -151,4 +235,50 @@ fn rustc_minor(env: &Env) -> Option<u32> {
     let out = crate::run::run(Path::new(&rustc), &["-V"], Duration::from_secs(20)).ok()?;
     // "rustc 1.95.0 (59807616e 2026-04-14)"
     out.stdout.split_whitespace().nth(1)?.split('.').nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lib(kind: &str, name: &str) -> Directive {
+        Directive::LinkLib { kind: kind.into(), name: name.into() }
+    }
+
+    #[test]
+    fn one_link_line_per_library_across_prints() {
+        let mut p = Printed::default();
+        let search = Directive::LinkSearch("/cuda/lib".into());
+        let rpath = Directive::LinkArg("-Wl,-rpath,/cuda/lib".into());
+        let verbatim = lib("dylib:+verbatim", "libcudart.so.13");
+        // Kernels::compile_or_exit, then Cuda::emit asking for the same runtime.
+        let first = p.admit(&[lib("static", "k"), search.clone(), verbatim.clone(), rpath.clone()]);
+        assert_eq!(first.len(), 4);
+        let second = p.admit(&[search, verbatim, rpath, Directive::Cfg { name: "cuda".into(), value: None }]);
+        assert_eq!(second, ["cargo::rustc-cfg=cuda"], "repeats are not printed");
+        // The runtime asked for another way: the first way stays, with one warning.
+        let third = p.admit(&[lib("static", "cudart_static"), lib("static", "cudart_static")]);
+        assert_eq!(third.len(), 1, "{third:?}");
+        assert!(third[0].starts_with("cargo::warning=cudart is linked two ways"), "{third:?}");
+    }
+
+    #[test]
+    fn a_static_library_is_repeated_after_a_later_static_library_that_needs_it() {
+        let mut p = Printed::default();
+        // Cuda::emit before compile_or_exit: cudart_static first, the kernels' library later.
+        p.admit(&[lib("static", "cudart_static"), lib("dylib", "rt")]);
+        let later = p.admit(&[lib("static", "k"), lib("static", "cudart_static"), lib("dylib", "rt")]);
+        assert_eq!(later, ["cargo::rustc-link-lib=static=k", "cargo::rustc-link-lib=static=cudart_static"]);
+        // Nothing static after it since: not repeated.
+        assert!(p.admit(&[lib("static", "cudart_static")]).is_empty());
+    }
+
+    #[test]
+    fn library_names_of_every_form() {
+        assert_eq!(library("dylib:+verbatim", "libcudart.so.13"), "cudart");
+        assert_eq!(library("static", "cudart_static"), "cudart");
+        assert_eq!(library("dylib", "cudart"), "cudart");
+        assert_eq!(library("dylib:+verbatim", "libcublasLt.so.13.1"), "cublasLt");
+        assert_eq!(library("static", "cudadevrt"), "cudadevrt");
+    }
 }

@@ -282,13 +282,15 @@ pub(crate) fn select(
         let Some(p) = find(Path::new(&format!("{prefix}{major}"))) else { continue };
         let Ok(c) = inspect(env, &p, "PATH", toolkit, timeout) else { continue };
         if c.supported && c.kind == default.kind {
+            // Printed on every build that falls back: naming the compiler is the way to silence it.
             let warning = format!(
-                "host compiler: {} {} is newer than CUDA {} accepts ({} <= {max}); using {} ({}) instead",
+                "host compiler: {} {} is newer than CUDA {} accepts ({} <= {max}); using {} ({}) instead (set NVCC_CCBIN={} to choose it and silence this warning)",
                 default.path.display(),
                 default.version.map(|v| v.to_string()).unwrap_or_default(),
                 toolkit.version,
                 default.kind,
                 c.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                c.path.display(),
                 c.path.display()
             );
             return Ok(Selection { compiler: c, warning: Some(warning) });

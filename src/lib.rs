@@ -27,21 +27,32 @@
 //! assert!(err.to_string().starts_with("the CUDA toolkit named by CUDA_PATH=/nonexistent/cuda is not usable"));
 //! ```
 //!
-//! # Where toolkits are looked for, in order
-//! 1. `NVCC`, then `CUDACXX` (each also as `NVCC_<target>`, `NVCC_<target_with_underscores>`,
-//!    `TARGET_NVCC`/`HOST_NVCC`, as cc reads them): the nvcc program.
-//! 2. `CUDAToolkit_ROOT`, `CUDA_PATH`, `CUDA_HOME`, `CUDA_ROOT`, `CUDA_TOOLKIT_ROOT_DIR`: a root.
-//! 3. The first `nvcc` on `PATH`, symlinks and distribution wrappers (Debian's `/usr/bin/nvcc`)
+//! # Where toolkits are looked for, in order (rank)
+//! 1. The variables, in this order: `NVCC`, then `CUDACXX` (each also as `NVCC_<target>`,
+//!    `NVCC_<target_with_underscores>`, `TARGET_NVCC`/`HOST_NVCC`, as cc reads them): the nvcc
+//!    program; then `CUDAToolkit_ROOT`, `CUDA_PATH`, `CUDA_HOME`, `CUDA_ROOT`,
+//!    `CUDA_TOOLKIT_ROOT_DIR`: a root. The first one set decides.
+//! 2. The first `nvcc` on `PATH`, symlinks and distribution wrappers (Debian's `/usr/bin/nvcc`)
 //!    resolved to the real root.
-//! 4. `/usr/local/cuda`, `/usr/local/cuda-X.Y` (newest first), `CUDA_PATH_Vx_y` (Windows
+//! 3. `/usr/local/cuda`, `/usr/local/cuda-X.Y` (newest first), `CUDA_PATH_Vx_y` (Windows
 //!    installer), `/opt/cuda`, `/usr/lib/nvidia-cuda-toolkit` (Debian/Ubuntu).
-//! 5. `$CONDA_PREFIX`; NVIDIA's wheels in site-packages (`nvidia/cu13`, `nvidia/cuda_nvcc`);
+//! 4. `$CONDA_PREFIX`; NVIDIA's wheels in site-packages (`nvidia/cu13`, `nvidia/cuda_nvcc`);
 //!    cuda-build's cache (`CUDA_BUILD_CACHE`, default `~/.cache/cuda-build`).
-//! 6. pkg-config files `cuda-X.Y.pc` / `cudart-X.Y.pc` (their `cudaroot`).
+//! 5. pkg-config files `cuda-X.Y.pc` / `cudart-X.Y.pc` (their `cudaroot`).
 //!
-//! A toolkit named by a variable of rank 1 or 2 is final: if it is broken or outside the
-//! range, that is the error, never a silent fall-through. Otherwise the best rank holding a
-//! toolkit in range wins, and within a rank the newest.
+//! A toolkit named by a rank-1 variable (`NVCC`, `CUDACXX`, `CUDAToolkit_ROOT`, `CUDA_PATH`,
+//! `CUDA_HOME`, `CUDA_ROOT`, `CUDA_TOOLKIT_ROOT_DIR`) is final: if it is broken, outside the
+//! range or of another CUDA major than libtorch's, that is the error, never a silent
+//! fall-through. Otherwise the best rank holding a toolkit that fits wins, and within a rank
+//! the newest; when a better-ranked toolkit was refused, a warning names it, why, and the
+//! toolkit used instead.
+//!
+//! With [`Probe::libtorch`], libtorch is found first and toolkits of another CUDA major than
+//! its own are refused like an out-of-range version, so a compatible toolkit found elsewhere
+//! is chosen; when none fits, the error lists the compatible ones found and how to select them.
+//!
+//! The chosen toolkit's version reaches the crate as cfgs (`cuda_version="X.Y"`,
+//! `cuda_ge_X_Y`) and as `env!("CUDA_BUILD_CUDA_VERSION")` (`"13.5.37"`, [`VERSION_VAR`]).
 //!
 //! # Version
 //! Read from `version.json` / `version.txt` when the toolkit has one (no process spawned),
@@ -55,6 +66,8 @@
 //! |---|---|---|
 //! | no toolkit anywhere | one error listing every place searched and the fix; `find_optional` builds without `cfg(cuda)` and one warning | `consumer::no_toolkit_fails_clearly_and_optional_mode_builds_without_cuda` |
 //! | `DOCS_RS` set, no toolkit | the build script succeeds with the cfgs declared and a warning | `hardening::docs_rs_without_a_toolkit_builds` |
+//! | a better-ranked toolkit refused (out of range, another CUDA major than libtorch's) | the next one that fits, and a warning naming both | `defaults::a_refused_better_ranked_toolkit_is_named_with_the_one_used_instead`, `libtorch::libtorch_steers_the_choice_past_a_toolkit_of_another_major` |
+//! | shared cudart from the kernels and the build script | one link line, an rpath: the binary starts | `shared_cudart::a_binary_with_shared_cudart_starts_with_every_toolkit` |
 //! | `CUDA_PATH` missing, a file, an empty dir, `a:b`, relative | an error naming the variable and why; never another toolkit | `layouts::cuda_path_missing_file_or_empty_each_get_their_own_error`, `layouts::odd_variable_values_are_clear_errors` |
 //! | empty variables | unset | `env::tests::host_prefix_when_not_cross_compiling_and_empty_is_unset` |
 //! | nvcc hangs / prints garbage / fails / floods | killed at the timeout / refused, each named | `layouts::hanging_nvcc_is_killed_and_named`, `layouts::nvcc_printing_garbage_or_failing_is_a_clear_refusal`, `layouts::a_flooding_nvcc_is_drained_not_waited_for` |
@@ -108,7 +121,7 @@ mod version;
 
 pub use check::{Check, Status};
 pub use compile::{Compiled, CompiledKernel, Format, Kernels};
-pub use cuda::{Cuda, Cudart};
+pub use cuda::{Cuda, Cudart, VERSION_VAR};
 pub use emit::Directive;
 pub use env::Env;
 pub use error::{Error, ParseError, PathProblem, ToolError, ToolProblem};

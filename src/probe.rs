@@ -18,6 +18,9 @@ use crate::torch::{self, Libtorch};
 use crate::version::{CudaVersion, VersionReq};
 use crate::Cuda;
 
+/// How messages name a libtorch whose version no file gave.
+const UNKNOWN_TORCH: &str = "of unknown version";
+
 /// How long `nvcc --version` may take before it counts as hung.
 pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -75,6 +78,9 @@ pub struct Search {
     pub searched: Vec<String>,
     /// Every toolkit seen, in rank order.
     pub candidates: Vec<Candidate>,
+    /// The libtorch whose CUDA major every toolkit must match ([`Probe::libtorch`], when its
+    /// CUDA is known): toolkits of another major are refused like an out-of-range version.
+    pub libtorch: Option<Libtorch>,
 }
 
 impl Probe {
@@ -105,8 +111,10 @@ impl Probe {
     }
 
     /// Check the toolkit against the libtorch this build links (tch-rs projects): found as
-    /// torch-sys finds it; a different CUDA major is an error, a different minor a warning,
-    /// a CPU-only libtorch an error (see [`Probe::allow_cpu_libtorch`]).
+    /// torch-sys finds it, before the toolkit is chosen. Toolkits of another CUDA major than
+    /// libtorch's are refused like an out-of-range version, so a compatible toolkit found
+    /// elsewhere is chosen; a different minor is a warning, a CPU-only libtorch an error
+    /// (see [`Probe::allow_cpu_libtorch`]).
     pub fn libtorch(&mut self, on: bool) -> &mut Self {
         self.libtorch = on;
         self
@@ -192,6 +200,12 @@ impl Probe {
             Ok(r) => r,
             Err(e) => return Report::failed(env, Error::InvalidVersionReq(e)),
         };
+        // libtorch first: its CUDA major refuses toolkits as the range does.
+        let found_torch = self.libtorch.then(|| torch::find(&env, self.timeout));
+        let torch_fit: Option<Libtorch> = match &found_torch {
+            Some(Ok(Some(lt))) if lt.cuda.is_some() => Some(lt.clone()),
+            _ => None,
+        };
         let (located, searched) = locate::locate(&env);
         // A build with an explicit choice inspects only the explicit candidates (reading every
         // other toolkit's cuda.h costs milliseconds on every build); the rest are inspected
@@ -205,14 +219,14 @@ impl Probe {
             inspect_all(&env, rest.take().unwrap_or_default(), &mut candidates);
         }
         let mut checks = Vec::new();
-        let ctx = Ctx { env: &env, timeout: self.timeout };
+        let ctx = Ctx { env: &env, timeout: self.timeout, libtorch: torch_fit.as_ref() };
         let mut chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
         if let (None, Some(others)) = (chosen, rest.take()) {
             inspect_all(&env, others, &mut candidates);
             checks.clear(); // the second pass finds the same conflicts again
             chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
         }
-        let search = Search { required, searched, candidates };
+        let search = Search { required, searched, candidates, libtorch: torch_fit.clone() };
         let result = match chosen {
             Some(i) => finish(&search.candidates[i], ctx, &mut checks),
             None => Err(search.to_error()),
@@ -266,17 +280,19 @@ impl Probe {
             checks.push(Check::ok("driver-probe", note.clone()));
         }
         let mut libtorch = None;
-        if let (true, Ok(t)) = (self.libtorch, &result) {
-            match torch::find(&env, self.timeout) {
+        if let Some(found) = found_torch {
+            match found {
                 Ok(Some(lt)) => {
-                    let sys = self.torch_sys.clone().or_else(|| torch::torch_sys_in_lockfile(&env));
-                    let bypass = env.get("LIBTORCH_BYPASS_VERSION_CHECK").is_some();
                     checks.push(Check::ok(
                         "libtorch",
                         format!("libtorch {} at {} (found by {})", lt.version.as_deref().unwrap_or("?"), lt.root.display(), lt.rule),
                     ));
-                    checks.extend(torch::checks(&lt, &t.version, self.allow_cpu_libtorch, sys.as_deref(), bypass));
-                    checks.push(Check::ok("cuda-versions", versions_line(t, Some(&lt), &driver)));
+                    if let Ok(t) = &result {
+                        let sys = self.torch_sys.clone().or_else(|| torch::torch_sys_in_lockfile(&env));
+                        let bypass = env.get("LIBTORCH_BYPASS_VERSION_CHECK").is_some();
+                        checks.extend(torch::checks(&lt, &t.version, self.allow_cpu_libtorch, sys.as_deref(), bypass));
+                        checks.push(Check::ok("cuda-versions", versions_line(t, Some(&lt), &driver)));
+                    }
                     libtorch = Some(lt);
                 }
                 Ok(None) => checks.push(Check::warn(
@@ -294,7 +310,7 @@ impl Report {
     fn failed(env: Env, error: Error) -> Self {
         let checks = vec![Check::error("toolkit", error.to_string())];
         Report {
-            search: Search { required: None, searched: Vec::new(), candidates: Vec::new() },
+            search: Search::default(),
             checks,
             result: Err(error),
             host_compiler: None,
@@ -374,11 +390,14 @@ fn choose(cands: &mut [Candidate], req: Option<&VersionReq>, ctx: Ctx<'_>, check
         ca.source.rank().cmp(&cb.source.rank()).then_with(|| cb.version.cmp(&ca.version))
     });
     let mut winner = None;
+    let mut passed_over = Vec::new();
     for i in order {
         match winner {
             None => {
                 if judge(&mut cands[i], req, ctx) {
                     winner = Some(i);
+                } else {
+                    passed_over.push(i);
                 }
             }
             Some(w) => {
@@ -386,6 +405,33 @@ fn choose(cands: &mut [Candidate], req: Option<&VersionReq>, ctx: Ctx<'_>, check
                 cands[i].refusal = Some(Refusal::Outranked(by));
             }
         }
+    }
+    // A better-ranked toolkit was refused: say which one is used instead, and why.
+    if let (Some(w), false) = (winner, passed_over.is_empty()) {
+        let refused: Vec<String> = passed_over
+            .iter()
+            .map(|&i| {
+                let c = &cands[i];
+                let why = c.refusal.as_ref().map_or_else(String::new, ToString::to_string);
+                format!(
+                    "{} at {} (from {}): {why}",
+                    fmt_version(c.version),
+                    c.root.as_deref().unwrap_or(&c.path).display(),
+                    c.source
+                )
+            })
+            .collect();
+        let c = &cands[w];
+        checks.push(Check::warn(
+            "choice",
+            format!(
+                "using {} at {} (from {}) instead of a better-ranked toolkit, refused: {}",
+                fmt_version(c.version),
+                c.root.as_deref().unwrap_or(&c.path).display(),
+                c.source,
+                refused.join("; ")
+            ),
+        ));
     }
     winner
 }
@@ -422,6 +468,16 @@ fn judge(c: &mut Candidate, req: Option<&VersionReq>, ctx: Ctx<'_>) -> bool {
             return false;
         }
     }
+    if let Some((lt, cuda)) = ctx.libtorch.and_then(|lt| Some((lt, lt.cuda?))) {
+        if cuda.major != version.major {
+            c.refusal = Some(Refusal::Libtorch {
+                version,
+                libtorch_cuda: cuda,
+                libtorch: lt.version.clone().unwrap_or_else(|| UNKNOWN_TORCH.into()),
+            });
+            return false;
+        }
+    }
     true
 }
 
@@ -441,6 +497,8 @@ fn nvcc_version(ctx: Ctx<'_>, nvcc: &Path) -> Result<CudaVersion, Refusal> {
 struct Ctx<'a> {
     env: &'a Env,
     timeout: Duration,
+    /// The libtorch whose CUDA major a toolkit must have.
+    libtorch: Option<&'a Libtorch>,
 }
 
 /// Builds the chosen [`Toolkit`]: the full version (nvcc spawned at most once, and not at
@@ -464,7 +522,7 @@ fn finish(c: &Candidate, ctx: Ctx<'_>, checks: &mut Vec<Check>) -> Result<Toolki
             None => nvcc_version(ctx, &layout.nvcc).map_err(|r| {
                 let mut bad = c.clone();
                 bad.refusal = Some(r);
-                Error::Explicit(Box::new(Search { required: None, searched: Vec::new(), candidates: vec![bad] }))
+                Error::Explicit(Box::new(Search { candidates: vec![bad], ..Search::default() }))
             })?,
         };
         sources.push((VersionSource::Nvcc, v));
@@ -532,12 +590,55 @@ impl Search {
 
     /// A usable toolkit that satisfies the range, other than `except`: the alternative a fix can name.
     fn alternative(&self, except: Option<&Candidate>) -> Option<&Candidate> {
-        self.candidates.iter().find(|c| {
-            !std::ptr::eq(*c, except.map_or(std::ptr::null(), |e| e as *const _))
-                && c.layout.is_some()
-                && !matches!(c.refusal, Some(Refusal::Duplicate(_)))
-                && c.version.is_some_and(|v| self.required.as_ref().is_none_or(|r| r.matches(&v)))
-        })
+        self.compatible(except)
+            .into_iter()
+            .find(|c| c.version.is_some_and(|v| self.required.as_ref().is_none_or(|r| r.matches(&v))))
+    }
+
+    /// Usable toolkits of libtorch's CUDA major (any version when no libtorch is asked for),
+    /// other than `except`, whatever the range says.
+    fn compatible(&self, except: Option<&Candidate>) -> Vec<&Candidate> {
+        let major = self.libtorch.as_ref().and_then(|lt| lt.cuda).map(|c| c.major);
+        self.candidates
+            .iter()
+            .filter(|c| {
+                !std::ptr::eq(*c, except.map_or(std::ptr::null(), |e| e as *const _))
+                    && c.layout.is_some()
+                    && !matches!(
+                        c.refusal,
+                        Some(Refusal::Duplicate(_) | Refusal::NvccFailed(_) | Refusal::UnknownVersion(_))
+                    )
+                    && c.version.is_some_and(|v| major.is_none_or(|m| m == v.major))
+            })
+            .collect()
+    }
+
+    /// With libtorch: the toolkits of its CUDA major found, and how to select one.
+    fn fmt_compatible(&self, f: &mut fmt::Formatter<'_>, except: Option<&Candidate>, var: &str) -> fmt::Result {
+        let Some(cuda) = self.libtorch.as_ref().and_then(|lt| lt.cuda) else { return Ok(()) };
+        let found: Vec<String> = self
+            .compatible(except)
+            .iter()
+            .map(|c| {
+                format!(
+                    "CUDA {} at {} (from {})",
+                    fmt_version(c.version).trim_start_matches("CUDA "),
+                    c.root.as_deref().unwrap_or(&c.path).display(),
+                    c.source
+                )
+            })
+            .collect();
+        if found.is_empty() {
+            writeln!(f, "  compatible with libtorch (CUDA {}.x): none found", cuda.major)
+        } else {
+            writeln!(
+                f,
+                "  compatible with libtorch (CUDA {}.x): {}; select one with {var}=<its root>{}",
+                cuda.major,
+                found.join(", "),
+                if self.required.is_some() { " (and a range that accepts it)" } else { "" }
+            )
+        }
     }
 
     pub(crate) fn fmt_error(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -550,7 +651,9 @@ impl Search {
                 writeln!(f, "  required version: {r}")?;
             }
             writeln!(f, "  a toolkit named explicitly is never replaced by another one")?;
+            self.fmt_libtorch(f)?;
             self.fmt_found(f, Some(e))?;
+            self.fmt_compatible(f, Some(e), var)?;
             let what = if matches!(e.source, Source::Compiler(_)) {
                 "the nvcc program (e.g. /usr/local/cuda/bin/nvcc)"
             } else {
@@ -564,6 +667,10 @@ impl Search {
                 Some(Refusal::OutOfRange { .. }) => format!(
                     "point {var} at a toolkit matching{}, or change the range passed to version_req",
                     range.clone().unwrap_or_default()
+                ),
+                Some(Refusal::Libtorch { version, libtorch_cuda, .. }) => format!(
+                    "point {var} at a CUDA {}.x toolkit, or use a libtorch built for CUDA {} (a torch whose version ends in +cu{}x)",
+                    libtorch_cuda.major, version.major, version.major
                 ),
                 Some(Refusal::NvccFailed(_)) => format!(
                     "check that this nvcc runs (`{} --version`), or point {var} at another toolkit",
@@ -582,21 +689,81 @@ impl Search {
                 None => write!(f, "  fix: {hint}"),
             };
         }
-        match &self.required {
-            Some(r) if self.candidates.iter().any(|c| c.layout.is_some()) => {
+        let refused_by_torch = self.candidates.iter().any(|c| matches!(c.refusal, Some(Refusal::Libtorch { .. })));
+        let torch = self.libtorch.as_ref().and_then(|lt| Some((lt, lt.cuda?)));
+        match (&self.required, torch) {
+            (_, Some((lt, cuda))) if refused_by_torch => {
+                writeln!(
+                    f,
+                    "no CUDA toolkit fits libtorch {}, built with CUDA {}.{}: code linked into libtorch needs a CUDA {}.x toolkit",
+                    lt.version.as_deref().unwrap_or(UNKNOWN_TORCH),
+                    cuda.major,
+                    cuda.minor,
+                    cuda.major
+                )?;
+                if let Some(r) = &self.required {
+                    writeln!(f, "  required version: {r}")?;
+                }
+            }
+            (Some(r), _) if self.candidates.iter().any(|c| c.layout.is_some()) => {
                 writeln!(f, "no CUDA toolkit satisfies the required version {r}")?
             }
-            Some(r) => writeln!(f, "no CUDA toolkit found (required version {r})")?,
-            None => writeln!(f, "no CUDA toolkit found")?,
+            (Some(r), _) => writeln!(f, "no CUDA toolkit found (required version {r})")?,
+            (None, _) => writeln!(f, "no CUDA toolkit found")?,
         }
+        self.fmt_libtorch(f)?;
         writeln!(f, "  searched, in order: {}", self.searched.join("; "))?;
         self.fmt_found(f, None)?;
+        self.fmt_compatible(f, None, "CUDA_PATH")?;
+        if let (Some((_, cuda)), true) = (torch, refused_by_torch) {
+            let mut others: Vec<u32> = self
+                .candidates
+                .iter()
+                .filter_map(|c| match c.refusal {
+                    Some(Refusal::Libtorch { version, .. }) => Some(version.major),
+                    _ => None,
+                })
+                .collect();
+            others.dedup();
+            let torch_for: Vec<String> = others.iter().map(|m| format!("+cu{m}x")).collect();
+            // NVIDIA's wheels carry nvcc from 13.0 on (nvidia/cu13).
+            let wheels = if cuda.major >= 13 {
+                let v = format!("{}.{}.*", cuda.major, cuda.minor);
+                format!(", or without root `pip install nvidia-cuda-nvcc=={v} nvidia-nvvm=={v} nvidia-cuda-crt=={v} nvidia-cuda-runtime=={v}` and CUDA_PATH=<site-packages>/nvidia/cu{}", cuda.major)
+            } else {
+                String::new()
+            };
+            return write!(
+                f,
+                "  fix: install a CUDA {}.x toolkit{} and set CUDA_PATH to its root (NVIDIA's installer or packages{wheels}); or use a libtorch built for the CUDA found (a torch whose version ends in {})",
+                cuda.major,
+                range.as_deref().map(|r| format!(" matching{r}")).unwrap_or_default(),
+                torch_for.join(" or ")
+            );
+        }
         write!(
             f,
             "  fix: install a CUDA toolkit{} and set CUDA_PATH to its root (or put its bin/ on PATH): NVIDIA's installer or packages, Debian/Ubuntu `apt install nvidia-cuda-toolkit`, or without root `pip install nvidia-cuda-nvcc nvidia-nvvm nvidia-cuda-crt nvidia-cuda-runtime` (nvcc in site-packages/nvidia/cu13/bin){}",
             range.as_deref().map(|r| format!(" matching{r}")).unwrap_or_default(),
             if self.required.is_some() && self.candidates.iter().any(|c| c.layout.is_some()) { "; or widen the range passed to version_req" } else { "" }
         )
+    }
+
+    /// The libtorch that steered the choice, and where it was found.
+    fn fmt_libtorch(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.libtorch.as_ref().and_then(|lt| Some((lt, lt.cuda?))) {
+            Some((lt, cuda)) => writeln!(
+                f,
+                "  libtorch {} at {} (found by {}) was built with CUDA {}.{} (from {})",
+                lt.version.as_deref().unwrap_or(UNKNOWN_TORCH),
+                lt.root.display(),
+                lt.rule,
+                cuda.major,
+                cuda.minor,
+                lt.source
+            ),
+            None => Ok(()),
+        }
     }
 
     fn fmt_found(&self, f: &mut fmt::Formatter<'_>, except: Option<&Candidate>) -> fmt::Result {

@@ -89,13 +89,47 @@ pub(crate) fn find(env: &Env, timeout: Duration) -> Result<Option<Libtorch>, Str
 /// needs the CUDA libraries and takes seconds; the package's files say everything needed.
 const FIND_TORCH: &str = "import importlib.util as u\ns = u.find_spec('torch')\nprint('CUDA_BUILD_TORCH_DIR=' + (s.submodule_search_locations[0] if s and s.submodule_search_locations else ''))";
 
-fn ask_python(env: &Env, timeout: Duration) -> Result<(PathBuf, PathBuf), String> {
+/// The pythons to ask, in order: with `VIRTUAL_ENV` set, that environment's own python
+/// first (a venv that is set but not first on `PATH`, e.g. in an IDE), then `python` and
+/// `python3` on `PATH` (torch-sys runs `python` when `VIRTUAL_ENV` is set); else `python3`,
+/// then `python`. `Err`: the name and why it is not there.
+fn pythons(env: &Env) -> Vec<Result<PathBuf, String>> {
     let cwd = std::env::current_dir().unwrap_or_default();
+    let mut out = Vec::new();
+    let on_path = |name: &str| which::which_in(name, env.get("PATH"), &cwd).map_err(|_| format!("{name}: not on PATH"));
+    match env.get("VIRTUAL_ENV") {
+        Some(venv) => {
+            let venv = PathBuf::from(venv);
+            let own =
+                ["bin/python", "bin/python3", "Scripts/python.exe"].iter().map(|p| venv.join(p)).find(|p| p.is_file());
+            out.push(own.ok_or_else(|| {
+                format!("VIRTUAL_ENV={}: no bin/python, bin/python3 or Scripts/python.exe in it", venv.display())
+            }));
+            out.extend(["python", "python3"].map(on_path));
+        }
+        None => out.extend(["python3", "python"].map(on_path)),
+    }
+    let mut seen = Vec::new();
+    out.retain(|p| match p {
+        Ok(p) if seen.contains(p) => false,
+        Ok(p) => {
+            seen.push(p.clone());
+            true
+        }
+        Err(_) => true,
+    });
+    out
+}
+
+fn ask_python(env: &Env, timeout: Duration) -> Result<(PathBuf, PathBuf), String> {
     let mut tried = Vec::new();
-    for name in ["python3", "python"] {
-        let Ok(python) = which::which_in(name, env.get("PATH"), &cwd) else {
-            tried.push(format!("{name}: not on PATH"));
-            continue;
+    for python in pythons(env) {
+        let python = match python {
+            Ok(p) => p,
+            Err(why) => {
+                tried.push(why);
+                continue;
+            }
         };
         let mut cmd = Cmd::new(&python);
         cmd.arg("-c").arg(FIND_TORCH);
@@ -154,10 +188,13 @@ fn inspect(root: PathBuf, include_dir: PathBuf, lib_dir: PathBuf, rule: Rule) ->
         .filter(|v| !v.is_empty());
 
     // Its CUDA, from the most reliable source present.
-    let from_macros = macros.as_deref().and_then(|m| match macro_value(m, "USE_CUDA").as_deref() {
-        Some("OFF") => Some(None),
-        Some("ON") => macro_value(m, "CUDA_VERSION").and_then(|v| CudaVersion::parse(&v).ok()).map(Some),
-        _ => None,
+    // `USE_CUDA` is "ON" / "OFF" up to 2.14 and "1" from 2.15 (a CMake boolean either way).
+    let from_macros = macros.as_deref().and_then(|m| {
+        let cuda = || macro_value(m, "CUDA_VERSION").and_then(|v| CudaVersion::parse(&v).ok());
+        match macro_value(m, "USE_CUDA").as_deref().and_then(cmake_bool) {
+            Some(false) => Some(None),
+            _ => cuda().map(Some),
+        }
     });
     let from_build = build_version.as_deref().and_then(|b| local_cuda(b.trim()));
     let from_py = version_py.as_deref().and_then(|v| match py_value(v, "cuda").as_deref() {
@@ -200,14 +237,31 @@ fn inspect(root: PathBuf, include_dir: PathBuf, lib_dir: PathBuf, rule: Rule) ->
     Ok(Libtorch { root, lib_dir, include_dir, version, cuda_build, cuda, source: source.to_owned(), rule })
 }
 
-/// `{"USE_CUDA", "ON"}` in caffe2/core/macros.h.
+/// `{"USE_CUDA", "ON"}` in caffe2/core/macros.h; from 2.15 some values are raw strings
+/// (`{"CXX_COMPILER", R"PYT(/usr/bin/c++)PYT"}`).
 pub(crate) fn macro_value(text: &str, key: &str) -> Option<String> {
     let pat = format!("{{\"{key}\",");
     let line = text.lines().find(|l| l.replace(' ', "").contains(&pat.replace(' ', "")))?;
-    let after = &line[line.find(&format!("\"{key}\""))? + key.len() + 2..];
+    let after = line[line.find(&format!("\"{key}\""))? + key.len() + 2..].trim_start_matches([',', ' ']);
+    if let Some(raw) = after.strip_prefix("R\"") {
+        let (delim, body) = raw.split_once('(')?;
+        return Some(body.split_once(&format!("){delim}\""))?.0.to_owned());
+    }
     let start = after.find('"')? + 1;
     let end = start + after[start..].find('"')?;
     Some(after[start..end].to_owned())
+}
+
+/// A `CMake` boolean as macros.h records it: `ON`/`1`/`TRUE`/`YES`/`Y` or
+/// `OFF`/`0`/`FALSE`/`NO`/`N`/empty/`*-NOTFOUND`; `None` for anything else.
+fn cmake_bool(v: &str) -> Option<bool> {
+    let u = v.trim().to_ascii_uppercase();
+    match u.as_str() {
+        "ON" | "1" | "TRUE" | "YES" | "Y" => Some(true),
+        "OFF" | "0" | "FALSE" | "NO" | "N" | "" | "IGNORE" | "NOTFOUND" => Some(false),
+        _ if u.ends_with("-NOTFOUND") => Some(false),
+        _ => None,
+    }
 }
 
 /// `cuda: Optional[str] = '12.4'`, `cuda = None`, `__version__ = '2.5.1+cu124'` in version.py.
@@ -358,6 +412,14 @@ mod tests {
         assert_eq!(macro_value(macros, "USE_CUDA").as_deref(), Some("ON"));
         assert_eq!(macro_value(macros, "CUDA_VERSION").as_deref(), Some("13.0"));
         assert_eq!(macro_value(macros, "CUDNN_VERSION"), None);
+        let raw = "  {\"CXX_COMPILER\", R\"PYT(/opt/rh/c++)PYT\"}, \\\n  {\"USE_CUDA\", \"1\"}, \\\n";
+        assert_eq!(macro_value(raw, "CXX_COMPILER").as_deref(), Some("/opt/rh/c++"));
+        assert_eq!(macro_value(raw, "USE_CUDA").as_deref(), Some("1"));
+        assert_eq!(cmake_bool("1"), Some(true));
+        assert_eq!(cmake_bool("OFF"), Some(false));
+        assert_eq!(cmake_bool(""), Some(false));
+        assert_eq!(cmake_bool("CUDA-NOTFOUND"), Some(false));
+        assert_eq!(cmake_bool("maybe"), None);
         let py = "__version__ = '2.5.1+cu124'\ndebug = False\ncuda: Optional[str] = '12.4'\n";
         assert_eq!(py_value(py, "cuda").as_deref(), Some("12.4"));
         assert_eq!(py_value(py, "__version__").as_deref(), Some("2.5.1+cu124"));

@@ -1,5 +1,5 @@
 //! The examples, run by cargo as a user would: static-lib, optional-cuda (with and without a
-//! toolkit) and libtorch-check (the real torch wheel; a cu124 layout against CUDA 13 fails).
+//! toolkit) and libtorch-check (the real torch wheel; a cu124 layout refuses CUDA 13).
 //! GPU parts print "skipped: no CUDA device" on machines without one.
 #![allow(clippy::disallowed_methods)] // tests pass the real PATH through
 
@@ -88,7 +88,11 @@ fn libtorch_check_against_real_and_mismatched_torch() {
     let out = run("libtorch-check", &[("CUDA_PATH", &cuda_path), ("LIBTORCH", &torch)]);
     let (_, stderr) = texts(&out);
     assert!(!out.status.success());
-    assert!(stderr.contains("error: libtorch-check@0.0.0: libtorch 2.5.1 was built with CUDA 12.4 (from version.py) but the toolkit is CUDA 13.5.37"), "{stderr}");
+    assert!(
+        stderr.contains("error: libtorch-check@0.0.0: the CUDA toolkit named by CUDA_PATH=")
+            && stderr.contains("is not usable: CUDA 13.5 does not fit libtorch 2.5.1, built with CUDA 12.4"),
+        "{stderr}"
+    );
 }
 
 /// Several GPU crates built together share cargo's jobserver: `-j2` means at most two nvcc

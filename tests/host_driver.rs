@@ -251,6 +251,13 @@ fn debian_11_8_with_g12_default_builds_with_g11_and_says_so() {
     let w = c.warnings.iter().find(|w| w.starts_with("host compiler:")).expect("a warning naming the choice");
     assert!(w.contains("is newer than CUDA 11.8.89 accepts (gcc <= 11); using g++-11"), "{w}");
     assert!(c.kernels[0].recompiled);
+    // The warning repeats on every build; it says how to silence it, and that works.
+    let chosen = w.split("set NVCC_CCBIN=").nth(1).and_then(|r| r.split(' ').next()).expect("how to silence it");
+    assert!(w.ends_with("to choose it and silence this warning)"), "{w}");
+    assert_eq!(std::fs::canonicalize(chosen).unwrap(), std::fs::canonicalize(&g11).unwrap(), "{w}");
+    let cuda = compile_env("11.8", &[("NVCC_CCBIN", PathBuf::from(chosen))]).unwrap();
+    let c = cuda.kernels().file(&k).out_dir(dir.path().join("out")).arch("75").compile().unwrap();
+    assert!(!c.warnings.iter().any(|w| w.starts_with("host compiler:")), "silenced: {:?}", c.warnings);
 
     // NVCC_CCBIN=g++-12: refused before nvcc runs, with the fix.
     let logs = tempfile::tempdir().unwrap();

@@ -71,6 +71,8 @@ fn every_real_layout_reports_its_version_and_cuda() {
         ("2.5.1+cu124", "2.5.1", Some("12.4"), "version.py"),
         ("2.8.0+cu128", "2.8.0", Some("12.8"), "macros.h"),
         ("2.11.0+cu130", "2.11.0", Some("13.0"), "macros.h"),
+        // 2.15 writes {"USE_CUDA", "1"} (was "ON") and {"CUDA_VERSION", "13.2"}.
+        ("2.15.0+cu132", "2.15.0", Some("13.2"), "macros.h"),
         ("2.5.1-cpu", "2.5.1", None, "version.py"),
         ("2.8.0+cpu", "2.8.0", None, "macros.h"),
     ];
@@ -107,7 +109,11 @@ fn archive_build_version_and_library_names_as_fallbacks() {
     let r = report(&fs, &[("LIBTORCH", &torch)], |_| {});
     let lt = r.libtorch.as_ref().unwrap();
     assert_eq!((lt.cuda.unwrap().major, lt.source.as_str()), (12, "library names (major only)"));
-    assert_eq!(check(&r, "libtorch-cuda").status, Status::Error, "12 vs 13 is an error even from names");
+    let err = r.result.as_ref().unwrap_err().to_string();
+    assert!(
+        err.contains("CUDA 13.5 does not fit libtorch of unknown version, built with CUDA 12.0"),
+        "12 vs 13 refuses even from names: {err}"
+    );
 
     // LIBTORCH_INCLUDE / LIBTORCH_LIB override the parts.
     let fs = Fake::new();
@@ -121,24 +127,30 @@ fn archive_build_version_and_library_names_as_fallbacks() {
 
 #[test]
 fn cpp_extension_rules() {
-    // Major differs: error naming both, and what to use instead.
+    // Major differs: the toolkit named by CUDA_PATH is refused, naming both and what to use.
     let fs = Fake::new();
     let torch = wheel_layout(&fs, "2.5.1+cu124");
     let r = report(&fs, &[("LIBTORCH", &torch)], |_| {});
-    let c = check(&r, "libtorch-cuda");
+    let c = check(&r, "toolkit");
     assert_eq!(c.status, Status::Error);
     assert!(
-        c.message.contains("built with CUDA 12.4") && c.message.contains("toolkit is CUDA 13.5.37"),
+        c.message.contains("CUDA 13.5 does not fit libtorch 2.5.1, built with CUDA 12.4")
+            && c.message.contains("(from version.py)"),
         "{}",
         c.message
     );
-    assert!(c.message.contains("fix: use a CUDA 12.x toolkit") && c.message.contains("+cu13x"), "{}", c.message);
+    assert!(
+        c.message.contains("fix: point CUDA_PATH at a CUDA 12.x toolkit") && c.message.contains("+cu13x"),
+        "{}",
+        c.message
+    );
     assert!(!r.ok());
+    assert_eq!(r.libtorch.as_ref().unwrap().version.as_deref(), Some("2.5.1"), "libtorch is reported all the same");
     // ... and the build stops, as cpp_extension raises.
     let root = toolkit(&fs);
     let err =
         Probe::new().env(fs.env(&[("CUDA_PATH", &root), ("LIBTORCH", &torch)])).libtorch(true).find().unwrap_err();
-    assert!(matches!(err, Error::Libtorch(_)), "{err}");
+    assert!(matches!(err, Error::Explicit(_)), "{err}");
 
     // Minor differs: a warning, the report stays ok.
     let fs = Fake::new();
@@ -183,7 +195,7 @@ fn cpp_extension_rules() {
 #[test]
 fn torch_sys_version_from_the_consumers_lockfile_and_dep_tch() {
     let fs = Fake::new();
-    let torch = wheel_layout(&fs, "2.5.1+cu124");
+    let torch = wheel_layout(&fs, "2.11.0+cu130");
     fs.file("/crate/Cargo.lock", "[[package]]\nname = \"torch-sys\"\nversion = \"0.17.0\"\n");
     let lib = torch.join("lib");
     let r = report(&fs, &[("DEP_TCH_LIBTORCH_LIB", &lib), ("CARGO_MANIFEST_DIR", &fs.path("/crate"))], |_| {});
@@ -292,7 +304,7 @@ fn doctor_libtorch_json() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(err.contains("CUDA 12.4") && err.contains("CUDA 13.5.37"), "{err}");
+    assert!(err.contains("CUDA 13.5 does not fit libtorch 2.5.1, built with CUDA 12.4"), "{err}");
 
     let v = run(&wheel_layout(&fs, "2.11.0+cu130"));
     assert_eq!(v["ok"], true, "{v:#}");
@@ -316,7 +328,7 @@ fn real_pypi_wheel_through_use_pytorch() {
     let path = PathBuf::from(std::env::var_os("PATH").unwrap());
     for (v, status, needle) in [
         ("13.5", Status::Warn, "built with CUDA 13.0 and the toolkit is CUDA 13.5"),
-        ("12.4", Status::Error, "built with CUDA 13.0 (from macros.h) but the toolkit is CUDA 12.4"),
+        ("12.4", Status::Error, "does not fit libtorch 2.11.0, built with CUDA 13.0"),
     ] {
         let Some(nvcc) = common::real_nvcc(v) else { continue };
         let env = cuda_build::Env::from_vars([
@@ -331,8 +343,187 @@ fn real_pypi_wheel_through_use_pytorch() {
         assert_eq!(lt.version.as_deref(), Some("2.11.0"));
         assert_eq!(lt.cuda.unwrap().to_string(), "13.0");
         assert_eq!(lt.source, "macros.h");
-        let c = check(&r, "libtorch-cuda");
+        let c = check(&r, if status == Status::Error { "toolkit" } else { "libtorch-cuda" });
         assert_eq!(c.status, status, "CUDA {v}: {}", c.message);
         assert!(c.message.contains(needle), "CUDA {v}: {}", c.message);
     }
+}
+
+/// A fake filesystem with a CUDA 12.4 toolkit whose nvcc is on PATH (rank 2), and `others`
+/// toolkits at `/usr/local/cuda-X.Y` (rank 3).
+fn toolkits_12_4_on_path(fs: &Fake, others: &[&str]) -> PathBuf {
+    fs.nvidia_root("/opt/cuda-12.4", "12.4.131");
+    for v in others {
+        let (ma, mi) = common::major_minor(v);
+        fs.nvidia_root(&format!("/usr/local/cuda-{ma}.{mi}"), v);
+    }
+    fs.path("/opt/cuda-12.4/bin")
+}
+
+#[test]
+fn libtorch_steers_the_choice_past_a_toolkit_of_another_major() {
+    let fs = Fake::new();
+    let path = toolkits_12_4_on_path(&fs, &["13.5.37"]);
+    let torch = wheel_layout(&fs, "2.15.0+cu132");
+    let env = || fs.env(&[("PATH", &path), ("LIBTORCH", &torch)]);
+    // Without libtorch, PATH's 12.4 wins (rank 2 beats rank 3).
+    assert_eq!(Probe::new().env(env()).find().unwrap().version().major, 12);
+    // With it, 12.4 is refused like an out-of-range version and 13.5 is chosen, with a warning.
+    let r = Probe::new().env(env()).libtorch(true).report();
+    let t = r.result.as_ref().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(t.root, fs.path("/usr/local/cuda-13.5"));
+    let w = check(&r, "choice");
+    assert_eq!(w.status, Status::Warn);
+    assert!(
+        w.message.starts_with(&format!(
+            "using CUDA 13.5 at {} (from /usr/local/cuda-13.5) instead of a better-ranked toolkit, refused: CUDA 12.4 at {} (from PATH): CUDA 12.4 does not fit libtorch 2.15.0, built with CUDA 13.2",
+            fs.path("/usr/local/cuda-13.5").display(),
+            fs.path("/opt/cuda-12.4").display()
+        )),
+        "{}",
+        w.message
+    );
+    assert_eq!(check(&r, "libtorch-cuda").status, Status::Warn, "13.2 vs 13.5: the minor warning");
+    // The build gets it as a cargo warning.
+    let cuda = Probe::new().env(env()).libtorch(true).find().unwrap();
+    let lines: Vec<String> = cuda.directives().unwrap().iter().map(|d| d.render()).collect();
+    assert!(lines.iter().any(|l| l.starts_with("cargo::warning=using CUDA 13.5 at")), "{lines:#?}");
+}
+
+#[test]
+fn when_no_toolkit_fits_libtorch_the_error_lists_the_compatible_ones() {
+    // None of libtorch's major at all.
+    let fs = Fake::new();
+    let path = toolkits_12_4_on_path(&fs, &["11.8.89"]);
+    let torch = wheel_layout(&fs, "2.15.0+cu132");
+    let err = Probe::new().env(fs.env(&[("PATH", &path), ("LIBTORCH", &torch)])).libtorch(true).find().unwrap_err();
+    assert!(matches!(err, Error::NoMatch(_)), "{err}");
+    let msg = err.to_string();
+    assert!(msg.starts_with("no CUDA toolkit fits libtorch 2.15.0, built with CUDA 13.2: code linked into libtorch needs a CUDA 13.x toolkit\n"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "  libtorch 2.15.0 at {} (found by LIBTORCH) was built with CUDA 13.2 (from macros.h)",
+            torch.display()
+        )),
+        "{msg}"
+    );
+    assert!(msg.contains("  compatible with libtorch (CUDA 13.x): none found"), "{msg}");
+    assert!(msg.contains("pip install nvidia-cuda-nvcc==13.2.* nvidia-nvvm==13.2.* nvidia-cuda-crt==13.2.* nvidia-cuda-runtime==13.2.*"), "{msg}");
+    assert!(msg.contains("a torch whose version ends in +cu12x or +cu11x"), "{msg}");
+
+    // One of libtorch's major, outside the range: listed, with how to select it.
+    let fs = Fake::new();
+    let path = toolkits_12_4_on_path(&fs, &["13.5.37"]);
+    let torch = wheel_layout(&fs, "2.15.0+cu132");
+    let err = Probe::new()
+        .env(fs.env(&[("PATH", &path), ("LIBTORCH", &torch)]))
+        .libtorch(true)
+        .version_req("<13.3")
+        .find()
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("  required version: <13.3"), "{msg}");
+    assert!(
+        msg.contains(&format!(
+            "  compatible with libtorch (CUDA 13.x): CUDA 13.5 at {} (from /usr/local/cuda-13.5); select one with CUDA_PATH=<its root> (and a range that accepts it)",
+            fs.path("/usr/local/cuda-13.5").display()
+        )),
+        "{msg}"
+    );
+
+    // Named explicitly: final, and the error names the compatible one found elsewhere.
+    let root = fs.path("/opt/cuda-12.4");
+    let err = Probe::new()
+        .env(fs.env(&[("PATH", &path), ("CUDA_PATH", &root), ("LIBTORCH", &torch)]))
+        .libtorch(true)
+        .find()
+        .unwrap_err();
+    assert!(matches!(err, Error::Explicit(_)), "{err}");
+    let msg = err.to_string();
+    assert!(msg.starts_with(&format!("the CUDA toolkit named by CUDA_PATH={} is not usable: CUDA 12.4 does not fit libtorch 2.15.0, built with CUDA 13.2", root.display())), "{msg}");
+    let at = fs.path("/usr/local/cuda-13.5");
+    assert!(msg.contains(&format!("  compatible with libtorch (CUDA 13.x): CUDA 13.5 at {} (from /usr/local/cuda-13.5); select one with CUDA_PATH=<its root>\n", at.display())), "{msg}");
+    assert!(
+        msg.ends_with(&format!("  fix: point CUDA_PATH at a CUDA 13.x toolkit, or use a libtorch built for CUDA 12 (a torch whose version ends in +cu12x); or unset CUDA_PATH to use CUDA 13.5 found at {} (from /usr/local/cuda-13.5)", at.display())),
+        "{msg}"
+    );
+}
+
+/// The README's example of this error: its first and last lines are what the crate prints
+/// (libtorch 2.15.0 from the real wheel's files, only Debian's 11.8 found).
+#[test]
+fn the_readmes_libtorch_error_is_the_real_one() {
+    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("no CUDA toolkit fits libtorch 2.15.0").expect("the README shows the error");
+    let block: Vec<&str> = readme[start..start + readme[start..].find("```").unwrap()].lines().collect();
+    let fs = Fake::new();
+    fs.nvidia_root("/usr/lib/nvidia-cuda-toolkit", "11.8.89");
+    let path = fs.path("/usr/lib/nvidia-cuda-toolkit/bin");
+    let torch = wheel_layout(&fs, "2.15.0+cu132");
+    let msg = Probe::new()
+        .env(fs.env(&[("PATH", &path), ("LIBTORCH", &torch)]))
+        .libtorch(true)
+        .find()
+        .unwrap_err()
+        .to_string();
+    let lines: Vec<&str> = msg.lines().collect();
+    assert_eq!(lines[0], block[0]);
+    assert_eq!(lines.last(), block.last(), "{msg}");
+    assert!(lines.contains(&"  compatible with libtorch (CUDA 13.x): none found"), "{msg}");
+}
+
+#[test]
+fn use_pytorch_asks_the_virtual_envs_python_first() {
+    let one = Path::new("1");
+    let fs = Fake::new();
+    let torch = wheel_layout(&fs, "2.15.0+cu132");
+    let venv = fs.path("/venv");
+    let other = wheel_layout(&fs, "2.11.0+cu130");
+    fs.exe("/venv/bin/python", &format!("#!/bin/sh\necho CUDA_BUILD_TORCH_DIR={}\n", torch.display()));
+    // PATH's python3 knows another torch: without VIRTUAL_ENV it is the one asked.
+    let bin = python_script(&fs, &format!("echo CUDA_BUILD_TORCH_DIR={}", other.display()));
+    let lt = report(&fs, &[("LIBTORCH_USE_PYTORCH", one), ("PATH", &bin)], |_| {}).libtorch.unwrap();
+    assert_eq!(lt.version.as_deref(), Some("2.11.0"));
+    let r = report(&fs, &[("LIBTORCH_USE_PYTORCH", one), ("PATH", &bin), ("VIRTUAL_ENV", &venv)], |_| {});
+    let lt = r.libtorch.as_ref().unwrap_or_else(|| panic!("{:#?}", r.checks));
+    assert_eq!(lt.version.as_deref(), Some("2.15.0"));
+    assert_eq!(lt.rule.to_string(), format!("LIBTORCH_USE_PYTORCH ({})", venv.join("bin/python").display()));
+    // A VIRTUAL_ENV without a python: said, then PATH's are asked.
+    let empty = fs.path("/empty-venv");
+    fs::create_dir_all(&empty).unwrap();
+    let r =
+        report(&fs, &[("LIBTORCH_USE_PYTORCH", one), ("PATH", &fs.path("/nothing")), ("VIRTUAL_ENV", &empty)], |_| {});
+    let c = check(&r, "libtorch");
+    assert!(
+        c.message.contains(&format!("VIRTUAL_ENV={}: no bin/python", empty.display()))
+            && c.message.contains("python: not on PATH")
+            && c.message.contains("python3: not on PATH"),
+        "{}",
+        c.message
+    );
+}
+
+/// A real virtual environment (`python3 -m venv`) holding torch 2.15.0's files, not active
+/// (PATH's python3 has no torch): VIRTUAL_ENV alone makes it the one asked.
+#[test]
+fn a_real_virtual_env_is_asked_first() {
+    let fs = Fake::new();
+    let venv = fs.path("/venv");
+    let made = Command::new("python3").args(["-m", "venv", "--without-pip"]).arg(&venv).status();
+    if !made.is_ok_and(|s| s.success()) {
+        assert!(std::env::var_os("CI").is_none(), "CI has python3 -m venv");
+        eprintln!("skipped: python3 -m venv is not available");
+        return;
+    }
+    let lib = fs::read_dir(venv.join("lib")).unwrap().flatten().next().unwrap().path();
+    let torch = wheel_layout(&fs, "2.15.0+cu132");
+    fs::rename(torch.parent().unwrap(), lib.join("site-packages")).unwrap_or_else(|_| {
+        fs::remove_dir_all(lib.join("site-packages")).unwrap();
+        fs::rename(torch.parent().unwrap(), lib.join("site-packages")).unwrap();
+    });
+    let path = PathBuf::from(std::env::var_os("PATH").unwrap());
+    let r = report(&fs, &[("LIBTORCH_USE_PYTORCH", Path::new("1")), ("PATH", &path), ("VIRTUAL_ENV", &venv)], |_| {});
+    let lt = r.libtorch.as_ref().unwrap_or_else(|| panic!("{:#?}", r.checks));
+    assert_eq!(lt.root.canonicalize().unwrap(), lib.join("site-packages/torch").canonicalize().unwrap());
+    assert_eq!(lt.cuda.unwrap().to_string(), "13.2");
 }

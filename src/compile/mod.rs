@@ -77,6 +77,7 @@ pub struct Kernels<'a> {
     files: Vec<PathBuf>,
     format: Format,
     arch: Option<String>,
+    default_arch: Option<String>,
     flags: Vec<String>,
     defines: Vec<(String, Option<String>)>,
     includes: Vec<PathBuf>,
@@ -85,6 +86,7 @@ pub struct Kernels<'a> {
     lineinfo: Option<bool>,
     name: String,
     cudart: Cudart,
+    rpath: bool,
     out_dir: Option<PathBuf>,
     timeout: Duration,
     host: Option<PathBuf>,
@@ -144,6 +146,7 @@ impl Cuda {
             files: Vec::new(),
             format: Format::Fatbin,
             arch: None,
+            default_arch: None,
             flags: Vec::new(),
             defines: Vec::new(),
             includes: Vec::new(),
@@ -152,6 +155,7 @@ impl Cuda {
             lineinfo: None,
             name: "kernels".into(),
             cudart: Cudart::Static,
+            rpath: true,
             out_dir: None,
             timeout: Duration::from_secs(3600),
             host: None,
@@ -166,7 +170,9 @@ impl<'a> Kernels<'a> {
         self.dirs.push(dir.into());
         self
     }
-    /// One `.cu` file.
+    /// One file (relative to the crate's `Cargo.toml`) nvcc compiles: a `.cu`, or, for
+    /// [`Kernels::static_lib`], a host C++ file (`.cpp`) that nvcc hands to the host compiler
+    /// with the same defines and includes, archived into the same library.
     pub fn file(&mut self, file: impl Into<PathBuf>) -> &mut Self {
         self.files.push(file.into());
         self
@@ -192,15 +198,32 @@ impl<'a> Kernels<'a> {
         self.format = Format::StaticLib(name.to_owned());
         self
     }
-    /// How a static library links the CUDA runtime.
+    /// How a static library links the CUDA runtime: [`Cudart::Static`] (the default, and
+    /// what a library crate should use) or [`Cudart::Shared`], which also adds an rpath to
+    /// the runtime's directory so the package's binaries start (see [`Kernels::rpath`]).
     pub fn cudart(&mut self, how: Cudart) -> &mut Self {
         self.cudart = how;
         self
     }
+    /// Whether a shared runtime ([`Kernels::cudart`]) gets `-Wl,-rpath` to its directory
+    /// (default on). An rpath reaches only this package's binaries, tests and examples;
+    /// see [`Cuda::rpath`] for library crates.
+    pub fn rpath(&mut self, on: bool) -> &mut Self {
+        self.rpath = on;
+        self
+    }
     /// The architecture spec, in `CMake`'s syntax (`"75;86"`, `"86-real"`, `"all-major"`);
-    /// overrides every variable.
+    /// overrides every variable. For a default that `CUDAARCHS` and the other variables can
+    /// override, use [`Kernels::default_arch`].
     pub fn arch(&mut self, spec: &str) -> &mut Self {
         self.arch = Some(spec.to_owned());
+        self
+    }
+    /// The crate's default architecture spec (`CMake`'s syntax), used when no variable
+    /// (`CUDAARCHS`, `CMAKE_CUDA_ARCHITECTURES`, `TORCH_CUDA_ARCH_LIST`, `CUDA_COMPUTE_CAP`)
+    /// gives one; it replaces the GPUs present and `sm_75` as the default.
+    pub fn default_arch(&mut self, spec: &str) -> &mut Self {
+        self.default_arch = Some(spec.to_owned());
         self
     }
     /// An extra nvcc flag.
@@ -471,9 +494,7 @@ impl<'a> Kernels<'a> {
         }
         directives.push(Directive::LinkSearch(path_str(out_root)?));
         directives.push(Directive::LinkLib { kind: "static".into(), name: name.clone() });
-        let mut link = self.cuda.clone();
-        link.link_cudart(self.cudart);
-        directives.extend(link.link_directives()?);
+        directives.extend(self.cuda.runtime_directives(self.cudart, self.rpath)?);
         if env.target().map_or(cfg!(target_os = "linux"), |t| t.contains("linux")) {
             directives.push(Directive::LinkLib { kind: "dylib".into(), name: "stdc++".into() });
         }

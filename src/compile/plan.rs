@@ -143,7 +143,8 @@ fn for_format(format: &Format, archs: ArchList) -> Result<ArchList, Error> {
     })
 }
 
-/// The spec and where it came from: builder, then the variables, then the default.
+/// The spec and where it came from: builder, then the variables, then the builder's
+/// default, then the default.
 fn arch_spec(k: &Kernels<'_>) -> Result<(Vec<Item>, SpecSource, String), Error> {
     let env = k.cuda.env();
     if let Some(spec) = &k.arch {
@@ -155,6 +156,10 @@ fn arch_spec(k: &Kernels<'_>) -> Result<(Vec<Item>, SpecSource, String), Error> 
             let source = SpecSource::Var((*var).to_owned());
             return Ok((parse(&spec, &source)?, source, spec));
         }
+    }
+    if let Some(spec) = &k.default_arch {
+        let source = SpecSource::BuilderDefault;
+        return Ok((arch::parse_cmake(spec, &source)?, source, spec.clone()));
     }
     Ok((arch::parse_cmake(DEFAULT_ARCH, &SpecSource::Default)?, SpecSource::Default, DEFAULT_ARCH.into()))
 }

@@ -124,6 +124,16 @@ pub enum Refusal {
         /// The range it fails.
         required: VersionReq,
     },
+    /// Its CUDA major differs from the one of the libtorch this build links
+    /// ([`crate::Probe::libtorch`]): code linked into libtorch needs the same major.
+    Libtorch {
+        /// The toolkit's version.
+        version: CudaVersion,
+        /// The libtorch's CUDA.
+        libtorch_cuda: CudaVersion,
+        /// The libtorch's version and where its CUDA was read (`2.15.0, from macros.h`).
+        libtorch: String,
+    },
     /// The same toolkit was already listed under another source.
     Duplicate(String),
     /// Usable, but a toolkit of higher rank (or newer, within a rank) was chosen.
@@ -145,6 +155,11 @@ impl fmt::Display for Refusal {
             Refusal::NvccFailed(e) => write!(f, "its nvcc does not work: {e}"),
             Refusal::UnknownVersion(why) => write!(f, "version unknown: {why}"),
             Refusal::OutOfRange { version, required } => write!(f, "version {version} does not satisfy {required}"),
+            Refusal::Libtorch { version, libtorch_cuda, libtorch } => write!(
+                f,
+                "CUDA {version} does not fit libtorch {libtorch}, built with CUDA {}.{}: code linked into libtorch needs a CUDA {}.x toolkit",
+                libtorch_cuda.major, libtorch_cuda.minor, libtorch_cuda.major
+            ),
             Refusal::Duplicate(of) => write!(f, "same toolkit as the one from {of}"),
             Refusal::Outranked(by) => write!(f, "usable, but {by} was chosen (higher rank or newer)"),
             Refusal::Overridden(var) => write!(f, "not considered: {var} names the toolkit to use"),
