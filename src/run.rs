@@ -28,11 +28,13 @@ pub(crate) struct Cmd {
     pub cwd: Option<PathBuf>,
     /// Variables set for the child on top of the inherited environment.
     pub envs: Vec<(String, OsString)>,
+    /// Variables removed from the child's environment.
+    pub removed_envs: Vec<String>,
 }
 
 impl Cmd {
     pub(crate) fn new(program: impl Into<PathBuf>) -> Self {
-        Cmd { program: program.into(), args: Vec::new(), cwd: None, envs: Vec::new() }
+        Cmd { program: program.into(), args: Vec::new(), cwd: None, envs: Vec::new(), removed_envs: Vec::new() }
     }
 
     pub(crate) fn arg(&mut self, a: impl Into<OsString>) -> &mut Self {
@@ -69,6 +71,9 @@ impl Cmd {
         let mut command = Command::new(&self.program);
         command.args(&self.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         command.envs(self.envs.iter().map(|(k, v)| (k, v)));
+        for k in &self.removed_envs {
+            command.env_remove(k);
+        }
         if let Some(cwd) = &self.cwd {
             command.current_dir(cwd);
         }

@@ -322,3 +322,56 @@ fn arch_variables_in_precedence_order() {
         assert_eq!(archs_in(&cuda, &c.kernels[0].output), expect.iter().map(|s| s.to_string()).collect());
     }
 }
+
+/// Headers seen by only one preprocessing pass still make their kernel stale: one included
+/// only for `__CUDA_ARCH__ >= 800` (the sm_86 pass of a 75;86 fatbin), one only in host code
+/// (the host pass of a static-library object, absent from a fatbin). Real 11.8, 12.4, 13.5.
+#[test]
+fn headers_of_one_pass_only_are_tracked_exactly() {
+    for v in VERSIONS {
+        let Some(cuda) = cuda(v, &[]) else { continue };
+        let dir = tempfile::tempdir().unwrap(); // no space: the host compiler writes the depfile
+        let k = dir.path().join("kernels");
+        fs::create_dir_all(&k).unwrap();
+        fs::write(
+            k.join("k.cu"),
+            "#include \"common.cuh\"\n#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800\n#include \"only_sm80.cuh\"\n#endif\n#ifndef __CUDA_ARCH__\n#include \"host_only.h\"\n#endif\nextern \"C\" __global__ void k(float* x) { x[0] = ONE; }\n",
+        )
+        .unwrap();
+        for h in ["common.cuh", "only_sm80.cuh", "host_only.h"] {
+            fs::write(k.join(h), if h == "common.cuh" { "#define ONE 1.0f\n" } else { "\n" }).unwrap();
+        }
+        let touch = |h: &str| {
+            let f = fs::File::options().append(true).open(k.join(h)).unwrap();
+            f.set_modified(SystemTime::now() + Duration::from_secs(5)).unwrap();
+        };
+        for format in ["fatbin", "static"] {
+            let build = || {
+                let mut b = cuda.kernels();
+                b.dir(&k).out_dir(dir.path().join(format)).arch("75;86");
+                if format == "static" {
+                    b.static_lib("k");
+                }
+                b.compile().unwrap()
+            };
+            let first = build();
+            let rerun: Vec<String> = first
+                .directives()
+                .iter()
+                .filter_map(|d| match d {
+                    cuda_build::Directive::RerunIfChanged(p) => Some(p.rsplit('/').next().unwrap().to_owned()),
+                    _ => None,
+                })
+                .collect();
+            assert!(rerun.contains(&"only_sm80.cuh".to_owned()), "{v} {format}: {rerun:?}");
+            assert_eq!(rerun.contains(&"host_only.h".to_owned()), format == "static", "{v} {format}: {rerun:?}");
+            assert!(!build().kernels[0].recompiled, "{v} {format}: a no-op");
+            touch("only_sm80.cuh");
+            assert!(build().kernels[0].recompiled, "{v} {format}: sm_80+ header edited");
+            touch("host_only.h");
+            assert_eq!(build().kernels[0].recompiled, format == "static", "{v} {format}: host-only header edited");
+            touch("common.cuh");
+            assert!(build().kernels[0].recompiled, "{v} {format}");
+        }
+    }
+}

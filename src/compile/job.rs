@@ -23,14 +23,43 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    pub(crate) fn new(source: Source) -> Job {
+    pub(crate) fn new(source: Source, includes: &[PathBuf]) -> Job {
         let stamp = stamp::read(&stamp::path_for(&source.output));
         let weight = stamp.as_ref().map(|s| s.secs).unwrap_or_else(|| {
-            // No history: bytes of source, scaled far below any measured duration.
-            fs::metadata(&source.path).map(|m| m.len() as f64 * 1e-9).unwrap_or(0.0)
+            // No history: bytes of the source and its local headers, scaled far below any
+            // measured duration.
+            let files = local_files(&source.path, includes);
+            files.iter().filter_map(|f| fs::metadata(f).ok()).map(|m| m.len()).sum::<u64>() as f64 * 1e-9
         });
         Job { source, weight, stamp }
     }
+}
+
+/// `source` and every local header it includes (`#include "..."`, found beside the
+/// including file or in `includes`), each once. Their bytes estimate the work when no
+/// duration is recorded (ten kernels of one size that include large headers are long
+/// poles their own size does not show), and their signatures are taken before nvcc runs.
+fn local_files(source: &Path, includes: &[PathBuf]) -> Vec<PathBuf> {
+    const MAX_FILES: usize = 2000;
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut todo = vec![source.to_path_buf()];
+    while let Some(file) = todo.pop() {
+        if seen.contains(&file) || seen.len() >= MAX_FILES {
+            continue;
+        }
+        let Ok(text) = fs::read(&file) else { continue };
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        for line in String::from_utf8_lossy(&text).lines() {
+            let Some(rest) = line.trim_start().strip_prefix('#') else { continue };
+            let Some(rest) = rest.trim_start().strip_prefix("include") else { continue };
+            let Some(name) = rest.trim_start().strip_prefix('"').and_then(|r| r.split('"').next()) else { continue };
+            if let Some(found) = std::iter::once(&dir).chain(includes).map(|d| d.join(name)).find(|p| p.is_file()) {
+                todo.push(found);
+            }
+        }
+        seen.push(file);
+    }
+    seen
 }
 
 pub(crate) struct JobResult {
@@ -53,6 +82,10 @@ pub(crate) struct JobCtx<'a> {
     pub cwd: &'a Path,
     pub timeout: Duration,
     pub nvcc_env: &'a [(&'static str, String)],
+    /// Take the depfile from gcc's passes (`SUNPRO_DEPENDENCIES`) instead of nvcc's `-MD`.
+    pub host_deps: bool,
+    /// The include directories (absolute), where local headers are looked for.
+    pub includes: &'a [PathBuf],
 }
 
 /// How one run ended.
@@ -83,11 +116,16 @@ impl JobCtx<'_> {
     /// Runs nvcc for a stale job (through the launcher, and directly if that fails).
     pub(crate) fn compile(&self, job: &Job) -> Result<JobResult, Error> {
         let src = &job.source;
-        // Signatures as the job starts: the source and what the last build read. A file
-        // changed from here on is recorded as changed, so the next build recompiles.
-        let mut known: Vec<PathBuf> = vec![src.path.clone()];
+        // Signatures as the job starts: the source, its local headers and what the last
+        // build read. A file changed from here on is recorded as changed, so the next build
+        // recompiles (for a file found only in the depfile, its mtime tells).
+        let mut known = local_files(&src.path, self.includes);
         if let Some(s) = &job.stamp {
-            known.extend(s.deps.iter().map(|(p, _)| p.clone()));
+            for (p, _) in &s.deps {
+                if !known.contains(p) {
+                    known.push(p.clone());
+                }
+            }
         }
         let before: Vec<(PathBuf, Option<String>)> =
             known.into_iter().map(|p| (p.clone(), stamp::file_sig(&p))).collect();
@@ -97,12 +135,12 @@ impl JobCtx<'_> {
         let tmp_dep = fsx::temp_sibling(&src.output);
         let mut fell_back = None;
         let mut outcome = match self.launcher {
-            Some(l) => self.run(l.command(self.nvcc), l.program.clone(), &tmp_out, &tmp_dep, src),
-            None => self.run(Cmd::new(self.nvcc), self.nvcc.to_path_buf(), &tmp_out, &tmp_dep, src),
+            Some(l) => self.run(l.command(self.nvcc), l.program.clone(), &tmp_out, &tmp_dep, src, false),
+            None => self.run(Cmd::new(self.nvcc), self.nvcc.to_path_buf(), &tmp_out, &tmp_dep, src, self.host_deps),
         };
         if let (Some(_), Run::Failed(e)) = (self.launcher, &outcome) {
             fell_back = Some(first_error_line(e));
-            outcome = self.run(Cmd::new(self.nvcc), self.nvcc.to_path_buf(), &tmp_out, &tmp_dep, src);
+            outcome = self.run(Cmd::new(self.nvcc), self.nvcc.to_path_buf(), &tmp_out, &tmp_dep, src, false);
         }
         let (printed, secs) = match outcome {
             Run::Done { printed, secs } => (printed, secs),
@@ -114,6 +152,7 @@ impl JobCtx<'_> {
             .unwrap_or_default()
             .into_iter()
             .map(|d| if d.is_absolute() { d } else { self.cwd.join(d) })
+            .filter(|d| !is_nvcc_temp(d))
             .collect();
         let _ = fs::remove_file(&tmp_dep);
         let bytes = fs::read(&tmp_out).map_err(|e| Error::Io {
@@ -140,12 +179,30 @@ impl JobCtx<'_> {
         Ok(JobResult { recompiled: true, deps, warnings: printed, entries: s.entries, unreadable, fell_back })
     }
 
-    /// One run of `cmd` (nvcc, or a launcher in front of it) writing `tmp_out`.
-    fn run(&self, mut cmd: Cmd, program: PathBuf, tmp_out: &Path, tmp_dep: &Path, src: &Source) -> Run {
+    /// One run of `cmd` (nvcc, or a launcher in front of it) writing `tmp_out`, and the
+    /// depfile `tmp_dep`: from gcc's passes when `host_deps` (and the path has no space, which
+    /// gcc would read as the start of a target name), else from nvcc's `-MD -MF`.
+    fn run(
+        &self,
+        mut cmd: Cmd,
+        program: PathBuf,
+        tmp_out: &Path,
+        tmp_dep: &Path,
+        src: &Source,
+        host_deps: bool,
+    ) -> Run {
         for a in self.common {
             cmd.arg(a);
         }
-        cmd.arg("-MD").arg("-MF").arg(tmp_dep).arg("-o").arg(tmp_out).arg(&src.path);
+        let _ = fs::remove_file(tmp_dep);
+        if host_deps && !tmp_dep.as_os_str().to_string_lossy().contains(' ') {
+            cmd.envs.push(("SUNPRO_DEPENDENCIES".into(), tmp_dep.into()));
+            // gcc reads DEPENDENCIES_OUTPUT first: one left in the environment would take the list.
+            cmd.removed_envs.push("DEPENDENCIES_OUTPUT".into());
+        } else {
+            cmd.arg("-MD").arg("-MF").arg(tmp_dep);
+        }
+        cmd.arg("-o").arg(tmp_out).arg(&src.path);
         cmd.cwd = Some(self.cwd.to_path_buf());
         let start = Instant::now();
         let result = cmd.output(self.timeout);
@@ -183,6 +240,12 @@ impl JobCtx<'_> {
     }
 }
 
+/// nvcc's own intermediate files (`/tmp/tmpxft_..._k.cudafe1.stub.c`), gone after the run:
+/// they appear in the host compiler's depfile of an object build, and are no dependency.
+fn is_nvcc_temp(dep: &Path) -> bool {
+    dep.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tmpxft_")) && !dep.exists()
+}
+
 /// The line of a failure a warning quotes: the first of the tool's output that says
 /// something, with the exit status, else the error's own first line.
 fn first_error_line(e: &Error) -> String {
@@ -194,6 +257,34 @@ fn first_error_line(e: &Error) -> String {
         other => other.to_string().lines().next().unwrap_or_default().to_owned(),
     };
     crate::error::short(&line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_headers_are_found_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let inc = dir.path().join("inc");
+        fs::create_dir_all(&inc).unwrap();
+        fs::write(dir.path().join("k.cu"), "#include \"a.cuh\"\n#  include \"big.cuh\"\n#include <vector>\n").unwrap();
+        fs::write(dir.path().join("a.cuh"), "#include \"big.cuh\"\n").unwrap();
+        fs::write(inc.join("big.cuh"), "x".repeat(10_000)).unwrap();
+        let k = dir.path().join("k.cu");
+        let sorted = |mut v: Vec<PathBuf>| {
+            v.sort();
+            v
+        };
+        let mut all = vec![k.clone(), dir.path().join("a.cuh"), inc.join("big.cuh")];
+        all.sort();
+        assert_eq!(sorted(local_files(&k, &[inc.clone()])), all);
+        assert_eq!(
+            sorted(local_files(&k, &[])),
+            sorted(vec![k.clone(), dir.path().join("a.cuh")]),
+            "big.cuh is not found"
+        );
+    }
 }
 
 /// Archives the objects into `lib` (atomically).

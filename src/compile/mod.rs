@@ -328,7 +328,7 @@ impl<'a> Kernels<'a> {
         let plan = plan::Plan::new(self, &base, &mut warnings)?;
 
         // Longest first: previous durations, else source size.
-        let mut jobs: Vec<Job> = found.into_iter().map(Job::new).collect();
+        let mut jobs: Vec<Job> = found.into_iter().map(|s| Job::new(s, &plan.includes)).collect();
         jobs.sort_by(|a, b| b.weight.total_cmp(&a.weight));
         let results = self.run_jobs(&plan, &base, &jobs)?;
 
@@ -441,6 +441,8 @@ impl<'a> Kernels<'a> {
             cwd: base,
             timeout: self.timeout,
             nvcc_env: &plan.nvcc_env,
+            host_deps: plan.host_deps,
+            includes: &plan.includes,
         };
         let mut results: Vec<Option<Result<JobResult, Error>>> = jobs.iter().map(|j| ctx.fresh(j).map(Ok)).collect();
         let stale: Vec<&Job> = jobs.iter().zip(&results).filter(|(_, r)| r.is_none()).map(|(j, _)| j).collect();
