@@ -259,6 +259,24 @@ fn first_error_line(e: &Error) -> String {
     crate::error::short(&line)
 }
 
+/// Archives the objects into `lib` (atomically).
+pub(crate) fn archive(lib: &Path, objects: &[&Path], timeout: Duration) -> Result<(), Error> {
+    let ar = cc::Build::new()
+        .cargo_metadata(false)
+        .try_get_archiver()
+        .map(|c| c.get_program().to_owned())
+        .unwrap_or_else(|_| "ar".into());
+    let tmp = fsx::temp_sibling(lib);
+    let _ = fs::remove_file(&tmp);
+    let mut cmd = Cmd::new(ar);
+    cmd.arg("crs").arg(&tmp);
+    for o in objects {
+        cmd.arg(o);
+    }
+    cmd.success(timeout).map_err(Error::Tool)?;
+    fsx::rename(&tmp, lib)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,29 +296,11 @@ mod tests {
         };
         let mut all = vec![k.clone(), dir.path().join("a.cuh"), inc.join("big.cuh")];
         all.sort();
-        assert_eq!(sorted(local_files(&k, &[inc.clone()])), all);
+        assert_eq!(sorted(local_files(&k, std::slice::from_ref(&inc))), all);
         assert_eq!(
             sorted(local_files(&k, &[])),
             sorted(vec![k.clone(), dir.path().join("a.cuh")]),
             "big.cuh is not found"
         );
     }
-}
-
-/// Archives the objects into `lib` (atomically).
-pub(crate) fn archive(lib: &Path, objects: &[&Path], timeout: Duration) -> Result<(), Error> {
-    let ar = cc::Build::new()
-        .cargo_metadata(false)
-        .try_get_archiver()
-        .map(|c| c.get_program().to_owned())
-        .unwrap_or_else(|_| "ar".into());
-    let tmp = fsx::temp_sibling(lib);
-    let _ = fs::remove_file(&tmp);
-    let mut cmd = Cmd::new(ar);
-    cmd.arg("crs").arg(&tmp);
-    for o in objects {
-        cmd.arg(o);
-    }
-    cmd.success(timeout).map_err(Error::Tool)?;
-    fsx::rename(&tmp, lib)
 }
