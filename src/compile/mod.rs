@@ -4,6 +4,7 @@
 
 pub(crate) mod depfile;
 pub(crate) mod entries;
+pub(crate) mod launcher;
 pub(crate) mod schedule;
 
 use std::fs;
