@@ -19,40 +19,60 @@
 //!
 //! # How the nvcc job runner uses it
 //!
-//! ```text
-//! // once per compile(), with the other shared inputs (a malformed variable is the error):
-//! let launcher: Option<Launcher> = Launcher::from_env(env)?;
-//! let tally = Tally::default();                        // shared by the job threads (&Tally)
+//! Checked end to end (every `needs_wiring_*` test in tests/launcher.rs passes with exactly
+//! this in a scratch copy of compile/mod.rs at b24665a; the old `launcher()` and its unit
+//! test then go):
 //!
-//! // per stale job, `direct` being the nvcc command built as today:
-//! let through = launcher.as_ref().filter(|_| tally.should_launch());
-//! match through {
-//!     None => {
-//!         if launcher.is_some() { tally.bypassed() }   // the launcher was given up earlier
-//!         run `direct` exactly as today
-//!     }
-//!     Some(l) => {
-//!         let mut cmd = l.command(nvcc);               // program, its args, then nvcc
-//!         cmd.args(<the same args as direct>); cmd.cwd = <same>;
-//!         let result = cmd.output(timeout);            // Result<Output, ToolError>
-//!         match judge(l, &job.source, &result, tmp_out.is_file()) {
-//!             None => { tally.launched_ok(); use result as today (its output = warnings) }
-//!             Some(failure) => {
-//!                 tally.launch_failed(failure);        // before the retry: trips the breaker early
-//!                 remove tmp_out and tmp_dep;          // never trust a half-written output
-//!                 run `direct` once; success: use it (its own output = warnings, the
-//!                 launcher's output is dropped); failure: Error::Nvcc of the DIRECT run,
-//!                 exactly as today (the launcher is not mentioned)
-//!             }
-//!         }
-//!     }
+//! ```text
+//! // compile(): where `let launcher = launcher(env);` was (a malformed variable is the error)
+//! let launcher = launcher::Launcher::from_env(env)?;
+//! let tally = launcher::Tally::default();
+//! let ctx = JobCtx { launcher: launcher.as_ref(), tally: &tally, .. };   // fields:
+//! //   launcher: Option<&'a launcher::Launcher>, tally: &'a launcher::Tally,
+//!
+//! // JobCtx::compile(): replaces building `cmd` and `let result = cmd.output(self.timeout);`
+//! let finish = |mut cmd: Cmd| {
+//!     for a in self.common { cmd.arg(a); }
+//!     cmd.arg("-MD").arg("-MF").arg(&tmp_dep).arg("-o").arg(&tmp_out).arg(&job.source);
+//!     cmd.cwd = Some(self.cwd.to_path_buf());
+//!     cmd
+//! };
+//! let cleanup = || { let _ = fs::remove_file(&tmp_out); let _ = fs::remove_file(&tmp_dep); };
+//! let start = Instant::now();
+//! let through = self.launcher.filter(|_| self.tally.should_launch());
+//! if self.launcher.is_some() && through.is_none() {
+//!     self.tally.bypassed();                       // given up earlier in this build
+//! }
+//! let mut cmd = finish(match through {
+//!     Some(l) => l.command(self.nvcc),             // program, its args, nvcc
+//!     None => Cmd::new(self.nvcc),
+//! });
+//! let mut result = cmd.output(self.timeout);
+//! if let Some(l) = through {
+//!     match launcher::judge(l, &job.source, &result, tmp_out.is_file()) {
+//!         None => self.tally.launched_ok(),
+//!         Some(f) => {
+//!             self.tally.launch_failed(f);         // before the retry: gives up early
+//!             cleanup();                           // never trust a half-written output
+//!             cmd = finish(Cmd::new(self.nvcc));   // nvcc once, directly; from here on
+//!             result = cmd.output(self.timeout);   // exactly as today: its output are the
+//!         }                                        // warnings, its failure is Error::Nvcc
+//!     }                                            // with the direct command
 //! }
 //!
-//! // after every job, on success: at most one warning for the whole build
+//! // compile(), after the jobs, before the warnings become directives: one warning per build
 //! if let Some(l) = &launcher {
-//!     if let Some(w) = tally.summary(l, env) { warnings.push(w) }  // asks l.version(env) only now
+//!     if let Some(w) = tally.summary(l, env) {     // asks `<launcher> --version` only now
+//!         warnings.push(w);
+//!     }
 //! }
 //! ```
+//!
+//! It reads (cargo 1.95, `RUSTC_WRAPPER=<sccache 0.16.0>`, CUDA 13.5, vector-add):
+//! `warning: vector-add@0.0.0: nvcc's launcher sccache 0.16.0 (<path>/sccache, from
+//! RUSTC_WRAPPER) failed on 2 of 2 kernels; nvcc compiled them directly. First error
+//! (<path>/vector_add.cu): sccache: Compiler killed by signal 1. The outputs are nvcc's own;
+//! set CUDA_BUILD_LAUNCHER=none to run nvcc without a launcher`
 //!
 //! The rebuild key and the stamps do not involve the launcher: a cache returns what nvcc
 //! would have written, and a fallback writes nvcc's own output.
@@ -393,12 +413,8 @@ pub(crate) fn summary(describe: &str, counts: &Counts) -> String {
         kernels(total),
         if failed == 1 { "it" } else { "them" }
     );
-    if counts.given_up {
-        text.push_str(&format!(
-            ", then the launcher was skipped for the rest of this build ({} more {})",
-            counts.bypassed,
-            kernels(counts.bypassed)
-        ));
+    if counts.bypassed > 0 {
+        text.push_str(&format!(" and the other {} without it (given up for this build)", counts.bypassed));
     }
     if let Some(first) = counts.failed.first() {
         text.push_str(&format!(
@@ -711,7 +727,14 @@ mod tests {
             given_up: true,
         };
         let s = summary("sccache 0.16.0 (/x/sccache, from RUSTC_WRAPPER)", &counts);
-        assert!(s.starts_with("nvcc's launcher sccache 0.16.0 (/x/sccache, from RUSTC_WRAPPER) failed on 2 of 16 kernels; nvcc compiled them directly, then the launcher was skipped for the rest of this build (14 more kernels). First error (a.cu): error in a.cu."), "{s}");
+        assert!(
+            s.starts_with(
+                "nvcc's launcher sccache 0.16.0 (/x/sccache, from RUSTC_WRAPPER) failed on 2 of 16 kernels; nvcc \
+                 compiled them directly and the other 14 without it (given up for this build). First error (a.cu): \
+                 error in a.cu."
+            ),
+            "{s}"
+        );
         let one = Counts { ok: 0, failed: vec![failure("k\n.cu", false)], bypassed: 0, given_up: false };
         let s = summary("ccache 4.7.5 (/usr/bin/ccache, from CUDA_BUILD_LAUNCHER)", &one);
         assert!(s.contains("failed on 1 of 1 kernel; nvcc compiled it directly. First error (k .cu)"), "{s}");
