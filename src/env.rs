@@ -83,6 +83,14 @@ impl Env {
         self.raw(name).filter(|v| !v.is_empty())
     }
 
+    /// Like [`Env::get`], but a variable set to the empty string is `Some("")`: for the
+    /// few variables where "set but empty" means something (`CUDA_BUILD_LAUNCHER=` turns
+    /// the launcher off, as an empty `RUSTC_WRAPPER` does for cargo).
+    pub(crate) fn get_even_empty(&self, name: &str) -> Option<OsString> {
+        self.names().insert(name.to_owned());
+        self.raw(name)
+    }
+
     /// Like [`Env::get`], for UTF-8 values; a non-UTF-8 value counts as unset.
     pub fn get_str(&self, name: &str) -> Option<String> {
         self.get(name).and_then(|v| v.into_string().ok())

@@ -120,6 +120,15 @@ pub enum Error {
     Libtorch(String),
     /// A tool other than nvcc (ar, nvcc's queries) failed, hung, or could not start.
     Tool(ToolError),
+    /// `CUDA_BUILD_LAUNCHER` or `CMAKE_CUDA_COMPILER_LAUNCHER` cannot be read as a command.
+    Launcher {
+        /// The variable.
+        variable: String,
+        /// Its value (shortened).
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// A file operation failed.
     Io {
         /// What was being done (`"create"`, `"rename"`, ...).
@@ -331,6 +340,17 @@ impl fmt::Display for Error {
             }
             Error::Libtorch(m) => f.write_str(m),
             Error::Tool(e) => write!(f, "{e}"),
+            Error::Launcher { variable, value, reason } => {
+                let example = if variable == "CMAKE_CUDA_COMPILER_LAUNCHER" {
+                    "a CMake list such as \"ccache;--max-size=1G\""
+                } else {
+                    "a command line such as \"ccache --max-size=1G\" (quote a path with spaces)"
+                };
+                write!(
+                    f,
+                    "cannot use {variable}={value:?} as nvcc's launcher: {reason}\n  fix: set {variable} to {example}, or CUDA_BUILD_LAUNCHER=none to run nvcc without a launcher"
+                )
+            }
             Error::Io { action, path, error } => write!(f, "cannot {action} {}: {error}", path.display()),
             Error::NonUtf8Path(p) => write!(
                 f,

@@ -256,7 +256,7 @@ fn a_launcher_killed_mid_compile_leaves_nothing_trusted_and_nvcc_runs_directly()
     let warned: Vec<&String> = c.warnings.iter().filter(|w| w.contains("killer.sh")).collect();
     assert_eq!(warned.len(), 1, "{:?}", c.warnings);
     assert!(
-        warned[0].contains("failed on 1 of 1 kernels") && warned[0].contains("CUDA_BUILD_LAUNCHER=none"),
+        warned[0].contains("failed on 1 of 1 kernel;") && warned[0].contains("CUDA_BUILD_LAUNCHER=none"),
         "{warned:?}"
     );
     let leftovers: Vec<_> = fs::read_dir(output.parent().unwrap())

@@ -6,13 +6,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use super::launcher::Launcher;
+use super::launcher::{self, Launcher, Tally};
 use super::sources::Source;
 use super::stamp::{self, Stamp};
 use super::{depfile, entries};
 use crate::error::Error;
+use crate::error::ToolError;
 use crate::fsx;
-use crate::run::Cmd;
+use crate::run::{Cmd, Output};
 
 pub(crate) struct Job {
     pub source: Source,
@@ -70,13 +71,13 @@ pub(crate) struct JobResult {
     pub entries: Vec<String>,
     /// The output is compressed and no names could be read.
     pub unreadable: bool,
-    /// The launcher failed and nvcc ran directly: the launcher's first error line.
-    pub fell_back: Option<String>,
 }
 
 pub(crate) struct JobCtx<'a> {
     pub nvcc: &'a Path,
     pub launcher: Option<&'a Launcher>,
+    /// What the launcher did in this build (shared by the job threads): one warning at the end.
+    pub tally: &'a Tally,
     pub common: &'a [String],
     pub key: u64,
     pub cwd: &'a Path,
@@ -109,7 +110,6 @@ impl JobCtx<'_> {
             warnings: String::new(),
             entries: s.entries.clone(),
             unreadable: s.unreadable,
-            fell_back: None,
         })
     }
 
@@ -133,15 +133,35 @@ impl JobCtx<'_> {
 
         let tmp_out = fsx::temp_sibling(&src.output);
         let tmp_dep = fsx::temp_sibling(&src.output);
-        let mut fell_back = None;
-        let mut outcome = match self.launcher {
-            Some(l) => self.run(l.command(self.nvcc), l.program.clone(), &tmp_out, &tmp_dep, src, false),
-            None => self.run(Cmd::new(self.nvcc), self.nvcc.to_path_buf(), &tmp_out, &tmp_dep, src, self.host_deps),
-        };
-        if let (Some(_), Run::Failed(e)) = (self.launcher, &outcome) {
-            fell_back = Some(first_error_line(e));
-            outcome = self.run(Cmd::new(self.nvcc), self.nvcc.to_path_buf(), &tmp_out, &tmp_dep, src, false);
+        // Through the launcher unless it was given up in this build; when it fails (or
+        // lies), nvcc runs once directly and its result is the job's.
+        let through = self.launcher.filter(|_| self.tally.should_launch());
+        if self.launcher.is_some() && through.is_none() {
+            self.tally.bypassed();
         }
+        let direct = || {
+            let (cmd, result, secs) = self.exec(Cmd::new(self.nvcc), &tmp_out, &tmp_dep, src, self.host_deps);
+            self.settle(&cmd, self.nvcc, result, secs, &tmp_out, &tmp_dep, src)
+        };
+        let outcome = match through {
+            None => direct(),
+            Some(l) => {
+                let (cmd, result, secs) = self.exec(l.command(self.nvcc), &tmp_out, &tmp_dep, src, false);
+                match launcher::judge(l, &src.path, &result, tmp_out.is_file()) {
+                    None => {
+                        self.tally.launched_ok();
+                        self.settle(&cmd, l.program(), result, secs, &tmp_out, &tmp_dep, src)
+                    }
+                    Some(failure) => {
+                        self.tally.launch_failed(failure);
+                        // Never trust what a failed launcher half-wrote.
+                        let _ = fs::remove_file(&tmp_out);
+                        let _ = fs::remove_file(&tmp_dep);
+                        direct()
+                    }
+                }
+            }
+        };
         let (printed, secs) = match outcome {
             Run::Done { printed, secs } => (printed, secs),
             Run::Failed(e) => return Err(e),
@@ -176,21 +196,20 @@ impl JobCtx<'_> {
             .collect();
         let s = Stamp { key: self.key, secs, deps: recorded, entries: found.names, unreadable };
         stamp::write(&stamp::path_for(&src.output), &s)?;
-        Ok(JobResult { recompiled: true, deps, warnings: printed, entries: s.entries, unreadable, fell_back })
+        Ok(JobResult { recompiled: true, deps, warnings: printed, entries: s.entries, unreadable })
     }
 
-    /// One run of `cmd` (nvcc, or a launcher in front of it) writing `tmp_out`, and the
-    /// depfile `tmp_dep`: from gcc's passes when `host_deps` (and the path has no space, which
-    /// gcc would read as the start of a target name), else from nvcc's `-MD -MF`.
-    fn run(
+    /// Runs `cmd` (nvcc, or a launcher in front of it) writing `tmp_out`, and the depfile
+    /// `tmp_dep`: from gcc's passes when `host_deps` (and the path has no space, which gcc
+    /// would read as the start of a target name), else from nvcc's `-MD -MF`.
+    fn exec(
         &self,
         mut cmd: Cmd,
-        program: PathBuf,
         tmp_out: &Path,
         tmp_dep: &Path,
         src: &Source,
         host_deps: bool,
-    ) -> Run {
+    ) -> (Cmd, Result<Output, ToolError>, f64) {
         for a in self.common {
             cmd.arg(a);
         }
@@ -206,6 +225,21 @@ impl JobCtx<'_> {
         cmd.cwd = Some(self.cwd.to_path_buf());
         let start = Instant::now();
         let result = cmd.output(self.timeout);
+        (cmd, result, start.elapsed().as_secs_f64())
+    }
+
+    /// What a run means for the job: done, or the error to report (the temps removed).
+    #[allow(clippy::too_many_arguments)]
+    fn settle(
+        &self,
+        cmd: &Cmd,
+        program: &Path,
+        result: Result<Output, ToolError>,
+        secs: f64,
+        tmp_out: &Path,
+        tmp_dep: &Path,
+        src: &Source,
+    ) -> Run {
         let cleanup = || {
             let _ = fs::remove_file(tmp_out);
             let _ = fs::remove_file(tmp_dep);
@@ -234,9 +268,13 @@ impl JobCtx<'_> {
         }
         if !tmp_out.is_file() {
             cleanup();
-            return Run::Failed(Error::NoOutput { kernel: src.path.clone(), program, command: shown() });
+            return Run::Failed(Error::NoOutput {
+                kernel: src.path.clone(),
+                program: program.to_path_buf(),
+                command: shown(),
+            });
         }
-        Run::Done { printed, secs: start.elapsed().as_secs_f64() }
+        Run::Done { printed, secs }
     }
 }
 
@@ -244,19 +282,6 @@ impl JobCtx<'_> {
 /// they appear in the host compiler's depfile of an object build, and are no dependency.
 fn is_nvcc_temp(dep: &Path) -> bool {
     dep.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tmpxft_")) && !dep.exists()
-}
-
-/// The line of a failure a warning quotes: the first of the tool's output that says
-/// something, with the exit status, else the error's own first line.
-fn first_error_line(e: &Error) -> String {
-    let line = match e {
-        Error::Nvcc { output, status, .. } => match output.lines().map(str::trim).find(|l| !l.is_empty()) {
-            Some(l) => format!("{l} ({status})"),
-            None => status.clone(),
-        },
-        other => other.to_string().lines().next().unwrap_or_default().to_owned(),
-    };
-    crate::error::short(&line)
 }
 
 /// Archives the objects into `lib` (atomically).

@@ -330,12 +330,16 @@ impl<'a> Kernels<'a> {
         // Longest first: previous durations, else source size.
         let mut jobs: Vec<Job> = found.into_iter().map(|s| Job::new(s, &plan.includes)).collect();
         jobs.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        let results = self.run_jobs(&plan, &base, &jobs)?;
+        let tally = launcher::Tally::default();
+        let results = self.run_jobs(&plan, &base, &jobs, &tally)?;
+        // One warning per build about a launcher that failed (its version asked only then).
+        if let Some(w) = plan.launcher.as_ref().and_then(|l| tally.summary(l, env)) {
+            warnings.push(w);
+        }
 
         let mut kernels = Vec::new();
         let mut user_files: BTreeSet<PathBuf> = BTreeSet::new();
         let mut failures = Vec::new();
-        let mut fell_back = Vec::new();
         for (job, result) in jobs.iter().zip(results) {
             let src = &job.source;
             let r = match result {
@@ -347,9 +351,6 @@ impl<'a> Kernels<'a> {
             };
             for line in r.warnings.lines().filter(|l| !l.trim().is_empty()) {
                 warnings.push(format!("{}: {line}", src.path.display()));
-            }
-            if let Some(line) = &r.fell_back {
-                fell_back.push(line.clone());
             }
             user_files.insert(src.path.clone());
             user_files.extend(self.user_deps(&r, &base, &plan.includes, &dirs));
@@ -373,15 +374,6 @@ impl<'a> Kernels<'a> {
             return Err(errors.remove(0));
         } else if !errors.is_empty() {
             return Err(Error::Kernels(errors));
-        }
-        if let (Some(l), false) = (&plan.launcher, fell_back.is_empty()) {
-            warnings.push(format!(
-                "{} failed on {} of {} kernels, which nvcc then compiled directly (first error: {}); to run nvcc directly always, set CUDA_BUILD_LAUNCHER=none",
-                l.describe(env),
-                fell_back.len(),
-                kernels.len(),
-                fell_back[0]
-            ));
         }
         kernels.sort_by(|a, b| a.source.cmp(&b.source));
 
@@ -430,12 +422,19 @@ impl<'a> Kernels<'a> {
     /// Settles up-to-date jobs, then compiles the stale ones within the jobserver. A
     /// jobserver client (a helper thread reading cargo's pipe) exists only when two or
     /// more must run: a no-op build touches no token.
-    fn run_jobs(&self, plan: &plan::Plan, base: &Path, jobs: &[Job]) -> Result<Vec<Result<JobResult, Error>>, Error> {
+    fn run_jobs(
+        &self,
+        plan: &plan::Plan,
+        base: &Path,
+        jobs: &[Job],
+        tally: &launcher::Tally,
+    ) -> Result<Vec<Result<JobResult, Error>>, Error> {
         let env = self.cuda.env();
         let toolkit = self.cuda.toolkit();
         let ctx = JobCtx {
             nvcc: &toolkit.nvcc,
             launcher: plan.launcher.as_ref(),
+            tally,
             common: &plan.common,
             key: plan.key,
             cwd: base,
@@ -514,7 +513,7 @@ mod tests {
         let l = |vars: &[(&str, &str)]| {
             launcher::Launcher::from_env(&Env::from_vars(vars.iter().copied()))
                 .unwrap()
-                .map(|l| l.program.display().to_string())
+                .map(|l| l.program().display().to_string())
         };
         assert_eq!(l(&[("RUSTC_WRAPPER", "/usr/bin/sccache")]).as_deref(), Some("/usr/bin/sccache"));
         assert_eq!(l(&[("RUSTC_WRAPPER", "/usr/bin/clippy-driver")]), None, "only sccache caches nvcc too");

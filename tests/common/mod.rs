@@ -240,3 +240,22 @@ pub const CLEARED_VARS: &[&str] = &[
     "CARGO_ENCODED_RUSTFLAGS",
     "CARGO_BUILD_TARGET",
 ];
+
+/// A compiler cache provisioned by `build-support/provision.sh caches` (part of `all`):
+/// `var` (`CUDA_BUILD_TEST_SCCACHE`, ...), else its line in toolkits.env, else the first of
+/// `places` that exists (relative ones below `$CUDA_BUILD_CACHE`): a provision run of an
+/// older checkout rewrites toolkits.env without these lines. Missing: a skip, and a failure in CI.
+pub fn real_tool(var: &str, places: &[&str]) -> Option<PathBuf> {
+    let from_env = std::env::var_os(var).map(PathBuf::from);
+    let from_file = || {
+        let text = fs::read_to_string(dirs_cache().join("toolkits/toolkits.env")).ok()?;
+        text.lines().find_map(|l| l.strip_prefix(&format!("{var}="))).map(PathBuf::from)
+    };
+    let fallback = || places.iter().map(|p| dirs_cache().join(p)).find(|p| p.is_file());
+    let found = from_env.or_else(from_file).filter(|p| p.is_file()).or_else(fallback);
+    if found.is_none() {
+        assert!(std::env::var_os("CI").is_none(), "{var} is not provisioned in CI: build-support/provision.sh caches");
+        eprintln!("skipped: {var} not provisioned (bash build-support/provision.sh caches)");
+    }
+    found
+}
