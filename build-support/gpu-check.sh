@@ -6,9 +6,10 @@
 #                                                 # provisioned toolkits (build-support/provision.sh
 #                                                 # all or matrix); builds everything into DIR
 #                                                 # (< 64 MiB), ~2-4 min on 2 cores
-#   bash DIR/gpu-check.sh run DIR                 # on the GPU machine, from DIR alone: no cargo,
+#   bash DIR/gpu-check.sh run DIR [REPORT_DIR]    # on the GPU machine, from DIR alone: no cargo,
 #                                                 # registry or toolkit; < 1 min; writes
-#                                                 # DIR/report.txt and DIR/report.json
+#                                                 # report.txt and report.json to REPORT_DIR
+#                                                 # (default DIR)
 #
 # prepare builds release binaries, for explicit architecture lists:
 #   bin/vector-add-sass     the newest toolkit, SASS for every arch it has (CUDAARCHS=$SASS_ARCHS)
@@ -61,7 +62,9 @@ if [[ $MODE == run ]]; then
     echo "$started" | head -3 >&2
     exit 1
   fi
-  exec "$DIR/gpu-check" run "$DIR"
+  REPORT_DIR="${3:-$DIR}"
+  mkdir -p "$REPORT_DIR"
+  exec "$DIR/gpu-check" run "$DIR" "$REPORT_DIR"
 fi
 
 # ---------------------------------------------------------------------------- prepare
@@ -146,4 +149,4 @@ if ((size >= limit)); then
   echo "gpu-check: $DIR is $size bytes, over the 64 MiB a device check may carry" >&2
   exit 1
 fi
-echo "gpu-check: on the GPU machine: bash DIR/gpu-check.sh run DIR" >&2
+echo "gpu-check: copy $DIR to the GPU machine and run there: bash $DIR/gpu-check.sh run $DIR [REPORT_DIR]" >&2

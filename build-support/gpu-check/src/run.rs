@@ -188,7 +188,7 @@ fn major_minor(v: &str) -> Option<(i32, i32)> {
     Some((it.next()??, it.next()??))
 }
 
-pub fn main(dir: &Path) -> Result<ExitCode, String> {
+pub fn main(dir: &Path, report_dir: &Path) -> Result<ExitCode, String> {
     let start = Instant::now();
     let manifest: Value = serde_json::from_str(
         &fs::read_to_string(dir.join("manifest.json")).map_err(|e| format!("{}/manifest.json: {e}", dir.display()))?,
@@ -214,7 +214,7 @@ pub fn main(dir: &Path) -> Result<ExitCode, String> {
     let seen: Option<Seen> = match driver::probe() {
         Ok(Err(why)) => {
             let line = format!("skipped: no CUDA device ({why})");
-            write_reports(dir, &manifest, &machine, &[], Some(&line), start)?;
+            write_reports(report_dir, &manifest, &machine, &[], Some(&line), start)?;
             println!("{line}");
             return Ok(ExitCode::SUCCESS);
         }
@@ -263,8 +263,8 @@ pub fn main(dir: &Path) -> Result<ExitCode, String> {
     });
     checks.push(rules(&observed, driver_version.as_deref(), sm));
 
-    let passed = write_reports(dir, &manifest, &machine, &checks, None, start)?;
-    print!("{}", fs::read_to_string(dir.join("report.txt")).unwrap_or_default());
+    let passed = write_reports(report_dir, &manifest, &machine, &checks, None, start)?;
+    print!("{}", fs::read_to_string(report_dir.join("report.txt")).unwrap_or_default());
     Ok(if passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 

@@ -36,15 +36,21 @@ fn fakes(dir: &Path) -> (PathBuf, PathBuf) {
     (libs, bin)
 }
 
-fn run(folder: &Path, vars: &[(&str, &str)], libs: Option<(&Path, &Path)>) -> (Option<i32>, String, Value) {
+/// `gpu-check.sh run folder [reports]`: exit code, stdout, report.json.
+fn run(
+    folder: &Path,
+    reports: Option<&Path>,
+    vars: &[(&str, &str)],
+    libs: Option<(&Path, &Path)>,
+) -> (Option<i32>, String, Value) {
     let mut cmd = Command::new("bash");
-    cmd.arg(folder.join("gpu-check.sh")).arg("run").arg(folder).envs(vars.iter().copied());
+    cmd.arg(folder.join("gpu-check.sh")).arg("run").arg(folder).args(reports).envs(vars.iter().copied());
     if let Some((libs, bin)) = libs {
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
         cmd.env("LD_LIBRARY_PATH", libs).env("PATH", path);
     }
     let out = cmd.output().unwrap();
-    let report = std::fs::read_to_string(folder.join("report.json")).unwrap();
+    let report = std::fs::read_to_string(reports.unwrap_or(folder).join("report.json")).unwrap();
     (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), serde_json::from_str(&report).unwrap())
 }
 
@@ -68,8 +74,11 @@ fn skip_here_and_a_fake_gpu_end_to_end() {
     let folder = tmp.path().join("prepared");
     copy(&src, &folder);
 
-    // This machine as it is: without a device (CI has no GPU) exactly one line, exit 0.
-    let (code, stdout, report) = run(&folder, &[], None);
+    // This machine as it is: without a device (CI has no GPU) exactly one line, exit 0; the
+    // reports go where asked (the folder stays as prepared).
+    let reports = tmp.path().join("reports");
+    let (code, stdout, report) = run(&folder, Some(&reports), &[], None);
+    assert!(reports.join("report.txt").is_file() && !folder.join("report.txt").exists());
     if stdout.starts_with("skipped: no CUDA device (") {
         assert_eq!((code, stdout.lines().count()), (Some(0), 1), "{stdout}");
         assert_eq!(report["result"], "skipped");
@@ -80,7 +89,7 @@ fn skip_here_and_a_fake_gpu_end_to_end() {
     let (libs, bin) = fakes(tmp.path());
     let fake = Some((libs.as_path(), bin.as_path()));
     let ptx_error = [("FAKE_CUDA_LOAD", "222"), ("FAKE_CUDA_CC", "90")];
-    let (code, stdout, report) = run(&folder, &[ptx_error[0], ptx_error[1], ("FAKE_CUDA_DRIVER", "13000")], fake);
+    let (code, stdout, report) = run(&folder, None, &[ptx_error[0], ptx_error[1], ("FAKE_CUDA_DRIVER", "13000")], fake);
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("device 0 of 1: Fake GPU (sm_90)"), "{stdout}");
     assert_eq!(check(&report, "doctor")["pass"], true, "{}", check(&report, "doctor"));
@@ -103,7 +112,7 @@ fn skip_here_and_a_fake_gpu_end_to_end() {
     assert!(std::fs::read_to_string(folder.join("report.txt")).unwrap().contains("ptx-too-new   PASS"));
 
     // A driver that supports CUDA 13.5 must JIT its PTX: the same load failure is then a FAIL.
-    let (code, _, report) = run(&folder, &[ptx_error[0], ptx_error[1], ("FAKE_CUDA_DRIVER", "13050")], fake);
+    let (code, _, report) = run(&folder, None, &[ptx_error[0], ptx_error[1], ("FAKE_CUDA_DRIVER", "13050")], fake);
     assert_eq!(code, Some(1));
     assert_eq!(check(&report, "ptx-too-new")["pass"], false);
 }
