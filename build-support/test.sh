@@ -37,4 +37,17 @@ if [[ $# == 0 ]]; then
   CUDA_BUILD_FUZZ_CASES=100000 cargo test --locked --release --lib fuzz
   # The crate and the example build from their packaged files.
   cargo package --locked --workspace --allow-dirty
+  # The device check (build-support/gpu-check.sh): the prepared folder builds (prepare fails
+  # at 64 MiB), its runner passes its tests and a dry run against a fake driver, and its run
+  # half says "skipped: no CUDA device" here (exit 0), or passes where there is a GPU.
+  prepared="$PWD/target/gpu-check/prepared"
+  bash build-support/gpu-check.sh prepare "$prepared"
+  (( $(du -sb "$prepared" | cut -f1) < 64 * 1024 * 1024 ))
+  GPU_CHECK_PREPARED="$prepared" CARGO_TARGET_DIR="$PWD/target/gpu-check" \
+    cargo test --locked --manifest-path build-support/gpu-check/Cargo.toml
+  out=$(bash "$prepared/gpu-check.sh" run "$prepared")
+  echo "$out" >&2
+  if [[ $out != "skipped: no CUDA device ("*")" ]]; then
+    echo "test.sh: gpu-check.sh run: a GPU here, and every check passed (report: $prepared/report.txt)" >&2
+  fi
 fi

@@ -1,6 +1,7 @@
 //! The examples, run by cargo as a user would: static-lib, optional-cuda (with and without a
 //! toolkit) and libtorch-check (the real torch wheel; a cu124 layout refuses CUDA 13).
-//! GPU parts print "skipped: no CUDA device" on machines without one.
+//! GPU parts print "skipped: no CUDA device (why)" and exit 0 on machines without one, and
+//! fail (exit 1) for any other driver error.
 #![allow(clippy::disallowed_methods)] // tests pass the real PATH through
 
 mod common;
@@ -37,11 +38,32 @@ fn static_lib_links_and_runs() {
     let out = run("static-lib", &[("CUDA_PATH", &common::real_root(&nvcc)), ("CUDAARCHS", Path::new("75"))]);
     let (stdout, stderr) = texts(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("linked libsaxpy.a with the CUDA runtime"), "{stdout}");
-    assert!(
-        stdout.contains("skipped: no CUDA device") || stdout.contains("saxpy of 65536 floats: correct"),
-        "{stdout}"
-    );
+    assert!(stdout.starts_with("linked libsaxpy.a with the CUDA runtime\n"), "{stdout}");
+    // No device here: exactly the skip line, exit 0; with one, saxpy right.
+    match common::no_device_line() {
+        Some(skip) => assert_eq!(stdout.lines().last(), Some(skip.as_str()), "{stdout}"),
+        None => assert_eq!(stdout.lines().last(), Some("saxpy of 65536 floats: correct"), "{stdout}"),
+    }
+
+    // A driver that is there but fails (a fake libcuda.so.1): the error and exit 1; only
+    // "0 devices" is a skip. With a device reported, the static runtime (13.5) refuses the
+    // fake driver: an error too, never "no device".
+    let exe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/examples-test/debug/static-lib");
+    let dir = tempfile::tempdir().unwrap();
+    let libs = common::fake_libcuda(dir.path());
+    let fake = |var: &str, value: &str| {
+        let o = Command::new(&exe).env("LD_LIBRARY_PATH", &libs).env(var, value).output().unwrap();
+        let (stdout, stderr) = texts(&o);
+        (o.status.code(), stdout, stderr)
+    };
+    let (code, stdout, _) = fake("FAKE_CUDA_COUNT", "0");
+    assert_eq!((code, stdout.lines().last()), (Some(0), Some("skipped: no CUDA device (the driver counts 0 devices)")));
+    let (code, stdout, stderr) = fake("FAKE_CUDA_INIT", "304");
+    assert_eq!((code, stderr.trim_end()), (Some(1), "error: cuInit failed: CUresult 304"), "{stdout}");
+    let (code, stdout, stderr) = fake("FAKE_CUDA_COUNT", "1");
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(!stdout.contains("skipped"), "{stdout}");
+    assert!(stderr.starts_with("error: the driver reports a device, but the CUDA runtime counts -1: "), "{stderr}");
 }
 
 #[test]

@@ -109,13 +109,27 @@ fn vector_add_acceptance_and_jobserver() {
     let run = cargo(&["run", "-q"], &bin, &launcher, "75;86");
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout.contains("toolkit: CUDA 13.5.37"), "{stdout}");
     assert!(stdout.contains("archs: sm_75 sm_86 compute_86"), "{stdout}");
-    assert!(stdout.contains("entries: vector_add vector_add_vec4"), "{stdout}");
+    assert!(stdout.contains("entries: vector_add vector_add_scalar"), "{stdout}");
     assert!(stdout.contains("module scale:") && stdout.contains("entries: scale"), "{stdout}");
-    assert!(
-        stdout.contains("skipped: no CUDA device") || stdout.contains("vector_add of 1048576 floats: correct"),
-        "{stdout}"
-    );
+    // No device here: exactly the skip line, exit 0; with one, every launch right.
+    let exe = target().join("debug/vector-add");
+    for args in [&[][..], &["--bandwidth"]] {
+        let run = Command::new(&exe).args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        assert!(run.status.success(), "{args:?}: {stdout}{}", stderr(&run));
+        match common::no_device_line() {
+            Some(skip) => assert_eq!(stdout.lines().last(), Some(skip.as_str()), "{args:?}: {stdout}"),
+            None if args.is_empty() => {
+                assert!(stdout.contains("vector_add of 1048576 floats: correct\n"), "{stdout}");
+                assert!(stdout.contains("vector_add of 1048579 floats: correct\n"), "{stdout}");
+                assert!(stdout.contains("vector_add_scalar of 1048576 floats: correct\n"), "{stdout}");
+            }
+            None => assert!(stdout.contains("\"correct\":true}"), "{stdout}"),
+        }
+    }
+    driver_errors_are_failures_not_skips(&exe);
 
     let out = cargo(&["build"], &bin, &launcher, "20");
     let err = stderr(&out);
@@ -134,6 +148,53 @@ fn vector_add_acceptance_and_jobserver() {
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert_eq!(seen.iter().max().map(String::as_str), Some(max), "-j{jobs}: {seen:?}");
     }
+}
+
+/// With a driver that is there but fails (a fake libcuda.so.1 first on `LD_LIBRARY_PATH`),
+/// vector-add prints the error and exits 1; only "0 devices" is a skip.
+fn driver_errors_are_failures_not_skips(exe: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let libs = common::fake_libcuda(dir.path());
+    let run = |vars: &[(&str, &str)]| {
+        let out = Command::new(exe).env("LD_LIBRARY_PATH", &libs).envs(vars.iter().copied()).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr(&out))
+    };
+    let (code, stdout, _) = run(&[("FAKE_CUDA_COUNT", "0")]);
+    assert_eq!((code, stdout.lines().last()), (Some(0), Some("skipped: no CUDA device (the driver counts 0 devices)")));
+
+    let (code, stdout, err) = run(&[("FAKE_CUDA_INIT", "304")]);
+    assert_eq!(code, Some(1), "{stdout}{err}");
+    assert!(!stdout.contains("skipped"), "{stdout}");
+    assert_eq!(
+        err.trim_end(),
+        "error: the CUDA driver failed before any device was used: CUDA_ERROR_OPERATING_SYSTEM (from the fake libcuda)"
+    );
+
+    // PTX too new for the driver, no SASS for the GPU: loud, with the fix.
+    let (code, stdout, err) = run(&[("FAKE_CUDA_LOAD", "222"), ("FAKE_CUDA_CC", "90"), ("FAKE_CUDA_DRIVER", "13000")]);
+    assert_eq!(code, Some(1), "{stdout}{err}");
+    assert!(stdout.contains("device 0: Fake GPU (sm_90), driver supports CUDA 13.0"), "{stdout}");
+    assert!(
+        stdout.contains("loading vector_add: no SASS for sm_90: the driver JIT-compiles PTX (compute_86)"),
+        "{stdout}"
+    );
+    assert_eq!(
+        err.trim_end(),
+        "error: cannot load kernels::vector_add (archs: sm_75 sm_86 compute_86) on Fake GPU (sm_90): CUDA_ERROR_UNSUPPORTED_PTX_VERSION (from the fake libcuda)\n  the image has no SASS for sm_90, and its PTX, from CUDA 13.5.37, is newer than this driver can JIT-compile (it supports CUDA <= 13.0)\n  fix: add SASS for this GPU, e.g. CUDAARCHS=\"90-real\" (or build with CUDA <= 13.0, or update the driver)"
+    );
+    // The same error with SASS for the GPU in the image: the error, no advice about SASS.
+    let (code, _, err) = run(&[("FAKE_CUDA_LOAD", "222"), ("FAKE_CUDA_CC", "86")]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("(sm_86): CUDA_ERROR_UNSUPPORTED_PTX_VERSION") && !err.contains("fix:"), "{err}");
+    // --bandwidth fails the same way.
+    let out = Command::new(exe)
+        .arg("--bandwidth")
+        .env("LD_LIBRARY_PATH", &libs)
+        .env("FAKE_CUDA_LOAD", "209")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("CUDA_ERROR_NO_BINARY_FOR_GPU"), "{}", stderr(&out));
 }
 
 /// Issue 6's acceptance: the Debian 11.8 toolkit with g++-12 the default and g++-11 installed

@@ -259,3 +259,49 @@ pub fn real_tool(var: &str, places: &[&str]) -> Option<PathBuf> {
     }
     found
 }
+
+/// The exact line the examples print on this machine when it has no CUDA device, decided
+/// here independently of them: libcuda.so.1 does not load, or `cuInit` answers
+/// `CUDA_ERROR_NO_DEVICE`, or the driver counts 0 devices. `None` when a device is there:
+/// then the examples must run and be right.
+#[allow(unsafe_code)] // dlopen/dlsym of the driver library, as the examples do
+pub fn no_device_line() -> Option<String> {
+    use std::ffi::{c_char, c_int, c_uint, c_void};
+    extern "C" {
+        fn dlopen(file: *const c_char, mode: c_int) -> *mut c_void;
+        fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
+    }
+    let why = |w: &str| Some(format!("skipped: no CUDA device ({w})"));
+    // SAFETY: NUL-terminated names; the symbols have the driver API's signatures.
+    unsafe {
+        let lib = dlopen(c"libcuda.so.1".as_ptr(), 2);
+        if lib.is_null() {
+            return why("no driver library: libcuda.so.1 cannot be loaded");
+        }
+        let init: extern "C" fn(c_uint) -> c_int = std::mem::transmute(dlsym(lib, c"cuInit".as_ptr()));
+        let count: extern "C" fn(*mut c_int) -> c_int = std::mem::transmute(dlsym(lib, c"cuDeviceGetCount".as_ptr()));
+        match init(0) {
+            0 => {}
+            100 => return why("cuInit: CUDA_ERROR_NO_DEVICE"),
+            rc => panic!("this machine's CUDA driver fails: cuInit returns {rc}"),
+        }
+        let mut n = 0;
+        assert_eq!(count(&mut n), 0, "cuDeviceGetCount");
+        if n == 0 {
+            return why("the driver counts 0 devices");
+        }
+        None
+    }
+}
+
+/// `dir/libcuda.so.1` (and `libcuda.so`, which cudarc tries first) built from
+/// tests/fixtures/fake-libcuda/libcuda.c: put `dir` on `LD_LIBRARY_PATH` to reach the
+/// examples' error paths without a GPU.
+pub fn fake_libcuda(dir: &Path) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake-libcuda/libcuda.c");
+    let lib = dir.join("libcuda.so.1");
+    let out = std::process::Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).output().unwrap();
+    assert!(out.status.success(), "cc: {}", String::from_utf8_lossy(&out.stderr));
+    std::os::unix::fs::symlink("libcuda.so.1", dir.join("libcuda.so")).unwrap();
+    dir.to_path_buf()
+}
