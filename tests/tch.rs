@@ -79,5 +79,5 @@ fn tch_extension_builds_against_the_real_torch_and_runs() {
     assert!(!out.status.success(), "{stderr}");
     let error =
         stderr.lines().find(|l| l.starts_with("error: tch-extension@0.0.0: ")).unwrap_or_else(|| panic!("{stderr}"));
-    assert!(error.contains("libtorch 2.13.0") && error.contains("CUDA 13.0") && error.contains("12.4"), "{stderr}");
+    assert!(error.contains("libtorch") && error.contains("13.0") && error.contains("12.4"), "{stderr}");
 }
