@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 start=$(date +%s)
-# Provision, reading the NAME=PATH lines it prints.
+# Provision, reading the NAME=PATH lines it prints (with the torch 2.13.0 wheel and its CUDA
+# libraries that tests/tch.rs and tests/readme.rs build tch 0.26 against: 2.5 GB download, once).
 toolkits=$(bash build-support/provision.sh matrix)
 # Every toolkit of the matrix must be there (tests/matrix.rs checks).
 export CUDA_BUILD_MATRIX=1

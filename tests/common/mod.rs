@@ -111,6 +111,13 @@ pub fn real_torch_site() -> Option<PathBuf> {
     provisioned("CUDA_BUILD_TEST_TORCH_SITE", "the torch 2.11.0 wheel").filter(|p| p.join("torch/version.py").is_file())
 }
 
+/// The torch 2.13.0 wheel (the PyTorch tch 0.26 expects) WITH its CUDA libraries, provisioned
+/// by build-support/provision.sh (matrix or tch): a site directory holding torch/ and nvidia/.
+pub fn real_tch_site() -> Option<PathBuf> {
+    provisioned("CUDA_BUILD_TEST_TCH_SITE", "the torch 2.13.0 wheel with its CUDA libraries (provision.sh tch)")
+        .filter(|p| p.join("torch/lib/libtorch_cuda.so").is_file())
+}
+
 fn provisioned(var: &str, what: &str) -> Option<PathBuf> {
     let var = var.to_owned();
     let version = what;
@@ -304,4 +311,29 @@ pub fn fake_libcuda(dir: &Path) -> PathBuf {
     assert!(out.status.success(), "cc: {}", String::from_utf8_lossy(&out.stderr));
     std::os::unix::fs::symlink("libcuda.so.1", dir.join("libcuda.so")).unwrap();
     dir.to_path_buf()
+}
+
+/// `cargo` for a tch-rs crate at `manifest_dir`, as its README tells a user to build it:
+/// torch-sys finds the torch wheel at `site` through python (LIBTORCH_USE_PYTORCH=1,
+/// PYTHONPATH), and cuda-build uses the toolkit at `cuda_path`. Every tch crate of the tests
+/// shares one target directory, so tch and torch-sys (minutes to build) are built once.
+pub fn tch_cargo(manifest_dir: &Path, site: &Path, cuda_path: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.current_dir(manifest_dir)
+        .env("CARGO_TARGET_DIR", Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tch-extension"))
+        .env("LIBTORCH_USE_PYTORCH", "1")
+        .env("PYTHONPATH", site)
+        .env("CUDA_PATH", cuda_path);
+    for v in CLEARED_VARS.iter().chain(&[
+        "LIBTORCH_LIB",
+        "LIBTORCH_INCLUDE",
+        "LIBTORCH_STATIC",
+        "LIBTORCH_CXX11_ABI",
+        "LIBTORCH_BYPASS_VERSION_CHECK",
+    ]) {
+        if !matches!(*v, "LIBTORCH_USE_PYTORCH" | "CUDA_PATH") {
+            cmd.env_remove(v);
+        }
+    }
+    cmd
 }
