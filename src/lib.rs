@@ -120,7 +120,7 @@ pub mod torch;
 mod version;
 
 pub use check::{Check, Status};
-pub use compile::{Compiled, CompiledKernel, Format, Kernels};
+pub use compile::{compile_all, compile_all_or_exit, Compiled, CompiledKernel, Format, Kernels, ModuleStyle};
 pub use cuda::{Cuda, Cudart, VERSION_VAR};
 pub use emit::Directive;
 pub use env::Env;

@@ -171,7 +171,7 @@ impl JobCtx<'_> {
             .map(|t| depfile::parse(&t))
             .unwrap_or_default()
             .into_iter()
-            .map(|d| if d.is_absolute() { d } else { self.cwd.join(d) })
+            .map(|d| if d.is_absolute() { d } else { self.cwd.join(d.strip_prefix(".").unwrap_or(&d)) })
             .filter(|d| !is_nvcc_temp(d))
             .collect();
         let _ = fs::remove_file(&tmp_dep);
@@ -221,7 +221,9 @@ impl JobCtx<'_> {
         } else {
             cmd.arg("-MD").arg("-MF").arg(tmp_dep);
         }
-        cmd.arg("-o").arg(tmp_out).arg(&src.path);
+        // The source relative to the crate: `__FILE__` and nvcc's internal names then do not
+        // depend on where the crate is checked out (reproducible outputs).
+        cmd.arg("-o").arg(tmp_out).arg(super::plan::relative(&src.path, self.cwd));
         cmd.cwd = Some(self.cwd.to_path_buf());
         let start = Instant::now();
         let result = cmd.output(self.timeout);

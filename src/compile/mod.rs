@@ -4,6 +4,7 @@
 
 pub(crate) mod depfile;
 pub(crate) mod entries;
+mod group;
 mod job;
 pub(crate) mod launcher;
 mod module;
@@ -12,16 +13,13 @@ pub(crate) mod schedule;
 mod sources;
 mod stamp;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::arch::{ArchList, SpecSource};
-use crate::emit::{path_str, Directive};
+use crate::emit::Directive;
 use crate::error::Error;
-use crate::fsx;
 use crate::{Cuda, Cudart};
-use job::{Job, JobCtx, JobResult};
 pub use plan::DEFAULT_ARCH;
 
 /// What each kernel file becomes.
@@ -91,6 +89,23 @@ pub struct Kernels<'a> {
     timeout: Duration,
     host: Option<PathBuf>,
     allow_unsupported: bool,
+    exclude: Vec<String>,
+    flat: bool,
+    module_style: ModuleStyle,
+}
+
+/// The shape of the generated module, see [`Kernels::module_style`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ModuleStyle {
+    /// One `pub mod <name>` per kernel with `IMAGE`, `ENTRIES`, `SOURCE` (and `PTX`), plus
+    /// `FORMAT`, `ARCHS` and `MODULES` (the default).
+    #[default]
+    Modules,
+    /// One `pub const <NAME>` per kernel and nothing else: `&str` (the PTX text) for PTX,
+    /// `&[u8]` for cubins and fatbins. The shape `bindgen_cuda` and cudaforge generate
+    /// (`ptx::AFFINE`), so a migration leaves `src/` untouched.
+    Constants,
 }
 
 /// One compiled kernel file.
@@ -160,6 +175,9 @@ impl Cuda {
             timeout: Duration::from_secs(3600),
             host: None,
             allow_unsupported: false,
+            exclude: Vec::new(),
+            flat: false,
+            module_style: ModuleStyle::Modules,
         }
     }
 }
@@ -175,6 +193,32 @@ impl<'a> Kernels<'a> {
     /// with the same defines and includes, archived into the same library.
     pub fn file(&mut self, file: impl Into<PathBuf>) -> &mut Self {
         self.files.push(file.into());
+        self
+    }
+    /// Several files, as [`Kernels::file`].
+    pub fn files<P: Into<PathBuf>>(&mut self, files: impl IntoIterator<Item = P>) -> &mut Self {
+        self.files.extend(files.into_iter().map(Into::into));
+        self
+    }
+    /// Leaves out the sources below a [`Kernels::dir`] that match any of these patterns
+    /// (`*` any characters but `/`, `?` one): a pattern with a `/` is matched against the
+    /// path below the directory (`moe/*.cu`), one without against the file name
+    /// (`moe_*.cu`), as cudaforge's `exclude` does.
+    pub fn exclude(&mut self, patterns: &[&str]) -> &mut Self {
+        self.exclude.extend(patterns.iter().map(|p| (*p).to_owned()));
+        self
+    }
+    /// Writes each output directly in the output directory (`$OUT_DIR/affine.ptx`) instead
+    /// of in `$OUT_DIR/<name>/` (as `bindgen_cuda` and cudaforge place them).
+    pub fn flat_outputs(&mut self, on: bool) -> &mut Self {
+        self.flat = on;
+        self
+    }
+    /// The shape of the generated module: [`ModuleStyle::Modules`] (default) or
+    /// [`ModuleStyle::Constants`] (`pub const AFFINE: &str`, as `bindgen_cuda`'s and cudaforge's
+    /// `ptx.rs`).
+    pub fn module_style(&mut self, style: ModuleStyle) -> &mut Self {
+        self.module_style = style;
         self
     }
     /// Build PTX (one virtual architecture: the lowest requested).
@@ -229,6 +273,11 @@ impl<'a> Kernels<'a> {
     /// An extra nvcc flag.
     pub fn flag(&mut self, flag: &str) -> &mut Self {
         self.flags.push(flag.to_owned());
+        self
+    }
+    /// Several extra nvcc flags.
+    pub fn flags<S: AsRef<str>>(&mut self, flags: impl IntoIterator<Item = S>) -> &mut Self {
+        self.flags.extend(flags.into_iter().map(|f| f.as_ref().to_owned()));
         self
     }
     /// `-DNAME` or `-DNAME=VALUE`.
@@ -303,7 +352,8 @@ impl<'a> Kernels<'a> {
     /// Compiles what changed since the last build and returns the result; prints nothing.
     ///
     /// Every source is found and checked before any nvcc runs (see [`Error::KernelPath`],
-    /// [`Error::KernelCollision`]); every kernel that fails is reported, each once.
+    /// [`Error::KernelCollision`]); every kernel that fails is reported, each once. To keep
+    /// cargo's jobserver tokens busy across several groups, use [`compile_all`].
     ///
     /// # Errors
     /// A spec that does not parse or names an arch the toolkit lacks, no host compiler it
@@ -311,90 +361,20 @@ impl<'a> Kernels<'a> {
     /// sources sharing a module name or output, nvcc failing (its output verbatim), or an
     /// unwritable `OUT_DIR`.
     pub fn compile(&self) -> Result<Compiled, Error> {
-        let env = self.cuda.env();
-        let (base, out_root) = self.locations()?;
-        sources::check_group_name(&self.name)?;
-        let out_dir = out_root.join(&self.name);
-        sources::check_path(&out_dir, "output directory")?;
-        let mut warnings = Vec::new();
+        let mut all = group::compile(&[self])?;
+        all.pop().ok_or_else(|| Error::NoKernels { searched: Vec::new() })
+    }
 
-        // Sources, then the plan: both checked before any nvcc runs.
-        let dirs: Vec<PathBuf> = self.dirs.iter().map(|d| base.join(d)).collect();
-        let files: Vec<PathBuf> = self.files.iter().map(|f| base.join(f)).collect();
-        let found = sources::collect(&dirs, &files, &out_dir, self.format.ext(), &mut warnings)?;
-        if found.is_empty() {
-            return Err(Error::NoKernels { searched: dirs.iter().chain(&files).cloned().collect() });
-        }
-        let plan = plan::Plan::new(self, &base, &mut warnings)?;
-
-        // Longest first: previous durations, else source size.
-        let mut jobs: Vec<Job> = found.into_iter().map(|s| Job::new(s, &plan.includes)).collect();
-        jobs.sort_by(|a, b| b.weight.total_cmp(&a.weight));
-        let tally = launcher::Tally::default();
-        let results = self.run_jobs(&plan, &base, &jobs, &tally)?;
-        // One warning per build about a launcher that failed (its version asked only then).
-        if let Some(w) = plan.launcher.as_ref().and_then(|l| tally.summary(l, env)) {
-            warnings.push(w);
-        }
-
-        let mut kernels = Vec::new();
-        let mut user_files: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut failures = Vec::new();
-        for (job, result) in jobs.iter().zip(results) {
-            let src = &job.source;
-            let r = match result {
-                Ok(r) => r,
-                Err(e) => {
-                    failures.push((src.path.clone(), e));
-                    continue;
-                }
-            };
-            for line in r.warnings.lines().filter(|l| !l.trim().is_empty()) {
-                warnings.push(format!("{}: {line}", src.path.display()));
-            }
-            user_files.insert(src.path.clone());
-            user_files.extend(self.user_deps(&r, &base, &plan.includes, &dirs));
-            if r.unreadable {
-                warnings.push(format!(
-                    "{}: the output is compressed; entry names could not be read (ENTRIES is empty)",
-                    src.path.display()
-                ));
-            }
-            kernels.push(CompiledKernel {
-                source: src.path.clone(),
-                output: src.output.clone(),
-                ident: src.ident.clone(),
-                entries: r.entries,
-                recompiled: r.recompiled,
-            });
-        }
-        failures.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut errors: Vec<Error> = failures.into_iter().map(|(_, e)| e).collect();
-        if errors.len() == 1 {
-            return Err(errors.remove(0));
-        } else if !errors.is_empty() {
-            return Err(Error::Kernels(errors));
-        }
-        kernels.sort_by(|a, b| a.source.cmp(&b.source));
-
-        let mut directives = Vec::new();
-        let library = self.link_library(&out_root, &kernels, &mut directives)?;
-        let module = out_root.join(format!("{}.rs", self.name));
-        fsx::write_if_changed(&module, module::generate(&self.format, &plan.archs, &kernels)?.as_bytes())?;
-        for p in dirs.iter().chain(&user_files) {
-            directives.push(Directive::RerunIfChanged(path_str(p)?));
-        }
-        directives.extend(crate::emit::rerun_env(env));
-        directives.extend(warnings.iter().map(|w| Directive::Warning(w.clone())));
-        Ok(Compiled {
-            archs: plan.archs,
-            arch_source: plan.arch_source,
-            kernels,
-            module,
-            library,
-            warnings,
-            directives,
-        })
+    /// The architectures this group will be built for, resolved as [`Kernels::compile`]
+    /// resolves them (builder, variables, the GPUs, the default; checked against the
+    /// toolkit), before anything compiles: for flags that depend on them
+    /// (`-DNO_BF16_KERNEL` below `sm_80`).
+    ///
+    /// # Errors
+    /// A spec that does not parse, names an arch the toolkit lacks, or a cubin asked for
+    /// several architectures.
+    pub fn archs(&self) -> Result<ArchList, Error> {
+        plan::resolve_archs(self, &mut Vec::new()).map(|(archs, _, _)| archs)
     }
 
     /// The crate's directory (relative paths start there) and where outputs go.
@@ -418,88 +398,45 @@ impl<'a> Kernels<'a> {
         };
         Ok((base, out_root))
     }
+}
 
-    /// Settles up-to-date jobs, then compiles the stale ones within the jobserver. A
-    /// jobserver client (a helper thread reading cargo's pipe) exists only when two or
-    /// more must run: a no-op build touches no token.
-    fn run_jobs(
-        &self,
-        plan: &plan::Plan,
-        base: &Path,
-        jobs: &[Job],
-        tally: &launcher::Tally,
-    ) -> Result<Vec<Result<JobResult, Error>>, Error> {
-        let env = self.cuda.env();
-        let toolkit = self.cuda.toolkit();
-        let ctx = JobCtx {
-            nvcc: &toolkit.nvcc,
-            launcher: plan.launcher.as_ref(),
-            tally,
-            common: &plan.common,
-            key: plan.key,
-            cwd: base,
-            timeout: self.timeout,
-            nvcc_env: &plan.nvcc_env,
-            host_deps: plan.host_deps,
-            includes: &plan.includes,
-        };
-        let mut results: Vec<Option<Result<JobResult, Error>>> = jobs.iter().map(|j| ctx.fresh(j).map(Ok)).collect();
-        let stale: Vec<&Job> = jobs.iter().zip(&results).filter(|(_, r)| r.is_none()).map(|(j, _)| j).collect();
-        if stale.is_empty() {
-            return Ok(results.into_iter().flatten().collect());
-        }
-        // Output folders exist, and temps of killed builds (only those) are gone.
-        let out_dirs: BTreeSet<&Path> = stale.iter().filter_map(|j| j.source.output.parent()).collect();
-        for dir in out_dirs {
-            fsx::create_dir_all(dir)?;
-            fsx::remove_dead_temps(dir);
-        }
-        let limit = env.cargo_var("NUM_JOBS").and_then(|n| n.to_str()?.parse().ok());
-        let client = if stale.len() > 1 { schedule::client(limit) } else { None };
-        let mut compiled = schedule::run(&stale, client, &|job: &&Job| ctx.compile(job)).into_iter();
-        for slot in results.iter_mut().filter(|r| r.is_none()) {
-            *slot = compiled.next();
-        }
-        Ok(results.into_iter().flatten().collect())
-    }
+/// Compiles several groups (say, PTX for one set of kernels and a static library of
+/// another) in one schedule: the longest jobs of all groups first, one nvcc per jobserver
+/// token across them, so no token idles while one group's last job runs. Results in the
+/// order given; prints nothing.
+///
+/// ```no_run
+/// // build.rs of a crate shaped like candle-kernels
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// let mut ptx = cuda.kernels();
+/// ptx.dir("src").exclude(&["moe/*"]).ptx().name("ptx");
+/// let mut moe = cuda.kernels();
+/// moe.dir("src/moe").static_lib("moe");
+/// cuda_build::compile_all_or_exit(&[&ptx, &moe]);
+/// cuda.emit();
+/// ```
+///
+/// # Errors
+/// As [`Kernels::compile`], for any group; failures of all groups are reported together.
+pub fn compile_all(groups: &[&Kernels<'_>]) -> Result<Vec<Compiled>, Error> {
+    group::compile(groups)
+}
 
-    /// The files nvcc read that belong to the crate (below it, its include dirs or kernel
-    /// dirs), not to the toolkit: the rerun-if-changed lines.
-    fn user_deps(&self, r: &JobResult, base: &Path, includes: &[PathBuf], dirs: &[PathBuf]) -> Vec<PathBuf> {
-        let toolkit = self.cuda.toolkit();
-        r.deps
-            .iter()
-            .map(|d| if d.is_absolute() { d.clone() } else { base.join(d) })
-            .filter(|d| {
-                let user = d.starts_with(base) || includes.iter().chain(dirs).any(|i| d.starts_with(i));
-                let toolkit_header =
-                    d.starts_with(&toolkit.root) || toolkit.include_dirs.iter().any(|i| d.starts_with(i));
-                user && !toolkit_header
-            })
-            .collect()
-    }
-
-    /// For a static library: archives it (when an object changed) and says how to link it.
-    fn link_library(
-        &self,
-        out_root: &Path,
-        kernels: &[CompiledKernel],
-        directives: &mut Vec<Directive>,
-    ) -> Result<Option<PathBuf>, Error> {
-        let Format::StaticLib(name) = &self.format else { return Ok(None) };
-        let env = self.cuda.env();
-        let lib = out_root.join(format!("lib{name}.a"));
-        if kernels.iter().any(|k| k.recompiled) || !lib.is_file() {
-            let objects: Vec<&Path> = kernels.iter().map(|k| k.output.as_path()).collect();
-            job::archive(&lib, &objects, self.timeout)?;
+/// [`compile_all`], then prints every group's directives; on error prints it as cargo errors
+/// and exits with status 1.
+#[allow(clippy::must_use_candidate)]
+pub fn compile_all_or_exit(groups: &[&Kernels<'_>]) -> Vec<Compiled> {
+    match compile_all(groups) {
+        Ok(all) => {
+            for c in &all {
+                crate::emit::print(c.directives());
+            }
+            all
         }
-        directives.push(Directive::LinkSearch(path_str(out_root)?));
-        directives.push(Directive::LinkLib { kind: "static".into(), name: name.clone() });
-        directives.extend(self.cuda.runtime_directives(self.cudart, self.rpath)?);
-        if env.target().map_or(cfg!(target_os = "linux"), |t| t.contains("linux")) {
-            directives.push(Directive::LinkLib { kind: "dylib".into(), name: "stdc++".into() });
-        }
-        Ok(Some(lib))
+        Err(e) => match groups.first() {
+            Some(k) => crate::emit::exit_with_error(k.cuda.env(), &e),
+            None => crate::emit::exit_with_error(&crate::Env::from_process(), &e),
+        },
     }
 }
 

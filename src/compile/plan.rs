@@ -49,25 +49,11 @@ impl Plan {
     pub(crate) fn new(k: &Kernels<'_>, base: &Path, warnings: &mut Vec<String>) -> Result<Plan, Error> {
         let env = k.cuda.env();
         let toolkit = k.cuda.toolkit();
-        let (mut items, mut source, spec) = arch_spec(k)?;
-        // The GPUs present: for `native`, and as the default when no spec is given.
-        let wants_gpus = source == SpecSource::Default || items.contains(&Item::Native);
-        let driver = if wants_gpus {
-            crate::driver::probe(env, crate::driver::NVIDIA_SMI_TIMEOUT)
-        } else {
-            crate::driver::quick(env)
-        };
-        let gpus: Vec<arch::Arch> = driver.gpus.iter().filter_map(|g| g.compute_cap).collect();
-        if source == SpecSource::Default && !gpus.is_empty() {
-            items = vec![Item::Native];
-            source = SpecSource::Native;
-        }
-        let archs = arch::resolve(&items, &source, &spec, &supported(k), &gpus, warnings)?;
+        let (archs, source, driver) = resolve_archs(k, warnings)?;
         // The host compiler, chosen and checked before any nvcc runs.
         let allow = k.allow_unsupported || env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
         let host = crate::host::select(env, toolkit, k.host.as_deref(), allow, Duration::from_secs(60))?;
         warnings.extend(host.warning.clone());
-        let archs = for_format(&k.format, archs)?;
         for c in crate::driver::checks(&driver, &toolkit.version, Some(&archs)) {
             if c.status == crate::Status::Warn {
                 warnings.push(c.message);
@@ -102,7 +88,8 @@ impl Plan {
         let includes: Vec<PathBuf> = k.includes.iter().map(|i| base.join(i)).collect();
         for i in &includes {
             sources::check_path(i, "include directory")?;
-            common.push(format!("-I{}", i.display()));
+            // Relative to the crate when below it, so outputs do not depend on the checkout's place.
+            common.push(format!("-I{}", relative(i, base).display()));
         }
         for (name, v) in &k.defines {
             common.push(match v {
@@ -128,6 +115,39 @@ impl Plan {
         let launcher = Launcher::from_env(env)?;
         let host_deps = launcher.is_none() && host.compiler.kind == crate::host::HostKind::Gcc;
         Ok(Plan { archs, arch_source: source, common, includes, key, launcher, nvcc_env, host_deps })
+    }
+}
+
+/// The architectures of a group, for its format, checked against the toolkit; where the
+/// spec came from; and what was seen of the driver (for its checks).
+pub(crate) fn resolve_archs(
+    k: &Kernels<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(ArchList, SpecSource, crate::driver::Driver), Error> {
+    let env = k.cuda.env();
+    let (mut items, mut source, spec) = arch_spec(k)?;
+    // The GPUs present: for `native`, and as the default when no spec is given.
+    let wants_gpus = source == SpecSource::Default || items.contains(&Item::Native);
+    let driver = if wants_gpus {
+        crate::driver::probe(env, crate::driver::NVIDIA_SMI_TIMEOUT)
+    } else {
+        crate::driver::quick(env)
+    };
+    let gpus: Vec<arch::Arch> = driver.gpus.iter().filter_map(|g| g.compute_cap).collect();
+    if source == SpecSource::Default && !gpus.is_empty() {
+        items = vec![Item::Native];
+        source = SpecSource::Native;
+    }
+    let archs = arch::resolve(&items, &source, &spec, &supported(k), &gpus, warnings)?;
+    Ok((for_format(&k.format, archs)?, source, driver))
+}
+
+/// `path` relative to `base` (as `./x`, so a name starting with `-` is never an option),
+/// or as it is when outside.
+pub(crate) fn relative(path: &Path, base: &Path) -> PathBuf {
+    match path.strip_prefix(base) {
+        Ok(rel) => Path::new(".").join(rel),
+        Err(_) => path.to_path_buf(),
     }
 }
 

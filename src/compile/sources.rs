@@ -42,6 +42,7 @@ pub(crate) fn check_path(path: &Path, what: &'static str) -> Result<(), Error> {
 pub(crate) fn collect(
     dirs: &[PathBuf],
     files: &[PathBuf],
+    exclude: &[String],
     out_dir: &Path,
     ext: &str,
     warnings: &mut Vec<String>,
@@ -59,6 +60,7 @@ pub(crate) fn collect(
         let mut here = Vec::new();
         let mut ancestors = Vec::new();
         walk(dir, Path::new(""), 0, &mut ancestors, &mut here, warnings)?;
+        here.retain(|rel| !excluded(rel, exclude));
         here.sort();
         found.extend(here.into_iter().map(|rel| (dir.join(&rel), rel)));
     }
@@ -74,6 +76,38 @@ pub(crate) fn collect(
     }
     check_collisions(&sources)?;
     Ok(sources)
+}
+
+/// Whether `rel` (a path below a kernel directory) matches an exclude pattern: one with a
+/// `/` against the whole relative path, one without against the file name.
+fn excluded(rel: &Path, patterns: &[String]) -> bool {
+    let whole = rel.to_string_lossy().replace('\\', "/");
+    let name = rel.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    patterns.iter().any(|p| if p.contains('/') { glob(p, &whole) } else { glob(p, &name) })
+}
+
+/// `*` (any run of characters but `/`) and `?` (one character but `/`); the rest literal.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // Classic two-pointer match with backtracking to the last `*`.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < t.len() {
+        if i < p.len() && (p[i] == t[j] || (p[i] == '?' && t[j] != '/')) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star.filter(|_| t[mark] != '/') {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|&c| c == '*')
 }
 
 fn unreadable(path: &Path, what: &'static str, e: &std::io::Error) -> Error {
@@ -299,6 +333,21 @@ mod tests {
         for good in ["a b.cu", "ünï.cu", "k'q.cu", "a;b.cu", "a&b|c.cu", "(x).cu", "#h.cu", "~t.cu", "*.cu"] {
             check_path(Path::new(good), "kernel source").unwrap();
         }
+    }
+
+    #[test]
+    fn exclude_patterns_match_names_or_relative_paths() {
+        let ex = |rel: &str, pats: &[&str]| {
+            excluded(Path::new(rel), &pats.iter().map(|p| p.to_string()).collect::<Vec<_>>())
+        };
+        assert!(ex("moe_gemm.cu", &["moe_*.cu"]));
+        assert!(ex("sub/moe_gemm.cu", &["moe_*.cu"]), "a name pattern matches at any depth");
+        assert!(ex("moe/a.cu", &["moe/*"]));
+        assert!(!ex("moe/deep/a.cu", &["moe/*"]), "* stops at /");
+        assert!(ex("moe/deep/a.cu", &["moe/*/*.cu"]));
+        assert!(!ex("affine.cu", &["moe_*.cu", "moe/*"]));
+        assert!(ex("k1.cu", &["k?.cu"]) && !ex("k10.cu", &["k?.cu"]));
+        assert!(glob("*", "") && glob("a*b*c", "aXbYc") && !glob("a*b", "a/b"));
     }
 
     #[test]

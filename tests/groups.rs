@@ -1,0 +1,141 @@
+//! What a crate shaped like candle-kernels needs, with real nvcc 13.5: several groups in
+//! one schedule, `exclude`, plural `files`/`flags`, outputs placed flat in `OUT_DIR` with a
+//! `pub const AFFINE: &str` module, the architectures known before compiling, and outputs
+//! that do not depend on where the crate is checked out.
+#![allow(clippy::disallowed_methods)] // tests pass the real PATH through
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::{counting_launcher, real_nvcc, real_root, take_log};
+use cuda_build::{Cuda, Env, ModuleStyle, Probe};
+
+fn cuda(extra: &[(&str, &Path)]) -> Option<Cuda> {
+    let nvcc = real_nvcc("13.5")?;
+    let mut vars: Vec<(String, PathBuf)> =
+        vec![("CUDA_PATH".into(), real_root(&nvcc)), ("PATH".into(), PathBuf::from(std::env::var_os("PATH").unwrap()))];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_path_buf())));
+    Some(Probe::new().env(Env::from_vars(vars)).find().unwrap())
+}
+
+/// src/{affine,binary}.cu (PTX), src/moe/{moe_a,moe_b}.cu (a static library), a header.
+fn candle_like(dir: &Path) {
+    let w = |rel: &str, text: &str| {
+        let p = dir.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    w("src/cuda_utils.cuh", "#pragma once\n#include <cassert>\n#define CHECK(x) assert(x)\n");
+    w("src/affine.cu", "#include \"cuda_utils.cuh\"\nextern \"C\" __global__ void affine_f32(float* x, float a) { CHECK(a != 0); x[threadIdx.x] *= a; }\n");
+    w(
+        "src/binary.cu",
+        "extern \"C\" __global__ void badd_f32(float* x, const float* y) { x[threadIdx.x] += y[threadIdx.x]; }\n",
+    );
+    w("src/moe/moe_a.cu", "extern \"C\" __global__ void moe_a(float* x) { x[0] = 1; }\nextern \"C\" void launch_moe_a(float* x) { moe_a<<<1, 1>>>(x); }\n");
+    w("src/moe/moe_b.cu", "extern \"C\" __global__ void moe_b(float* x) { x[0] = 2; }\nextern \"C\" void launch_moe_b(float* x) { moe_b<<<1, 1>>>(x); }\n");
+}
+
+#[test]
+fn two_groups_in_one_schedule_with_exclude_flat_outputs_and_constants() {
+    let logs = tempfile::tempdir().unwrap();
+    let launcher = counting_launcher(logs.path(), "1");
+    let jobs = PathBuf::from("2");
+    let Some(cuda) = cuda(&[("CUDA_BUILD_LAUNCHER", &launcher), ("NUM_JOBS", &jobs)]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    candle_like(dir.path());
+    let out = dir.path().join("out");
+    let mut ptx = cuda.kernels();
+    ptx.dir(dir.path().join("src"))
+        .exclude(&["moe/*"])
+        .ptx()
+        .arch("75")
+        .flat_outputs(true)
+        .module_style(ModuleStyle::Constants)
+        .name("ptx")
+        .out_dir(&out)
+        .flags(["-lineinfo", "--default-stream=per-thread"]);
+    let mut moe = cuda.kernels();
+    moe.files([dir.path().join("src/moe/moe_a.cu"), dir.path().join("src/moe/moe_b.cu")])
+        .static_lib("moe")
+        .arch("75")
+        .out_dir(&out)
+        .flags(["--default-stream=per-thread"]);
+    // The archs are known before anything compiles.
+    assert_eq!(ptx.archs().unwrap().names(), ["compute_75"]);
+    assert!(take_log(logs.path(), "runs.log").is_empty(), "archs() compiles nothing");
+
+    let all = cuda_build::compile_all(&[&ptx, &moe]).unwrap();
+    assert_eq!(all.len(), 2);
+    let names: Vec<&str> = all[0].kernels.iter().map(|k| k.ident.as_str()).collect();
+    assert_eq!(names, ["affine", "binary"], "moe/ excluded from the PTX group");
+    assert!(out.join("affine.ptx").is_file() && out.join("binary.ptx").is_file(), "flat: OUT_DIR/affine.ptx");
+    assert!(out.join("libmoe.a").is_file());
+    let module = fs::read_to_string(out.join("ptx.rs")).unwrap();
+    assert!(module.contains("pub const AFFINE: &str = include_str!("), "{module}");
+    assert!(module.contains("pub const BINARY: &str = include_str!("), "{module}");
+    assert!(!module.contains("pub mod"), "{module}");
+    // One schedule: the second group's jobs started while the first group's ran.
+    assert_eq!(take_log(logs.path(), "runs.log"), ["affine.cu", "binary.cu", "moe_a.cu", "moe_b.cu"]);
+    let concurrency = take_log(logs.path(), "concurrency.log");
+    assert_eq!(concurrency.len(), 4, "{concurrency:?}");
+    assert!(concurrency.iter().any(|c| c == "2"), "never two nvcc at once across the groups: {concurrency:?}");
+    assert!(concurrency.iter().all(|c| c == "1" || c == "2"), "{concurrency:?}");
+    // The flags reached nvcc: the PTX carries line info.
+    assert!(fs::read_to_string(out.join("affine.ptx")).unwrap().contains(".loc"));
+
+    // A no-op rebuild of both groups spawns nothing.
+    let again = cuda_build::compile_all(&[&ptx, &moe]).unwrap();
+    let recompiled: Vec<&str> =
+        again.iter().flat_map(|c| &c.kernels).filter(|k| k.recompiled).map(|k| k.ident.as_str()).collect();
+    assert!(recompiled.is_empty(), "{recompiled:?}");
+    assert!(take_log(logs.path(), "runs.log").is_empty());
+    let _ = take_log(logs.path(), "concurrency.log");
+
+    // One stale job in each group: run side by side (one after the other would log 1, 1).
+    for f in ["src/affine.cu", "src/moe/moe_a.cu"] {
+        let file = fs::File::options().append(true).open(dir.path().join(f)).unwrap();
+        file.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5)).unwrap();
+    }
+    cuda_build::compile_all(&[&ptx, &moe]).unwrap();
+    assert_eq!(take_log(logs.path(), "runs.log"), ["affine.cu", "moe_a.cu"]);
+    let seen = take_log(logs.path(), "concurrency.log");
+    assert!(seen.contains(&"2".to_owned()), "the groups share one schedule (one after the other logs 1, 1): {seen:?}");
+}
+
+#[test]
+fn outputs_do_not_depend_on_where_the_crate_is() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let mut outputs: Vec<Vec<Vec<u8>>> = Vec::new();
+    let root = tempfile::tempdir().unwrap();
+    for place in ["first place", "second/place"] {
+        let krate = root.path().join(place);
+        candle_like(&krate);
+        // As a build script of the crate at `krate` sees it.
+        let env = Env::from_vars([
+            ("CUDA_PATH", real_root(&nvcc)),
+            ("PATH", PathBuf::from(std::env::var_os("PATH").unwrap())),
+            ("CARGO_MANIFEST_DIR", krate.clone()),
+        ]);
+        let cuda = Probe::new().env(env).find().unwrap();
+        let mut per_format = Vec::new();
+        for format in ["ptx", "fatbin"] {
+            let mut k = cuda.kernels();
+            k.file("src/affine.cu").arch("75").out_dir(format).lineinfo(false);
+            if format == "ptx" {
+                k.ptx();
+            }
+            let c = k.compile().unwrap();
+            assert!(c.kernels[0].output.starts_with(&krate));
+            per_format.push(fs::read(&c.kernels[0].output).unwrap());
+        }
+        outputs.push(per_format);
+    }
+    assert_eq!(outputs[0][0], outputs[1][0], "PTX differs between checkouts");
+    assert_eq!(outputs[0][1], outputs[1][1], "fatbin differs between checkouts");
+    let ptx = String::from_utf8_lossy(&outputs[0][0]);
+    // assert()'s __FILE__ is in the PTX as bytes: "./src/affine.cu", not the checkout's path.
+    let bytes: Vec<String> = "./src/affine.cu".bytes().map(|b| b.to_string()).collect();
+    assert!(ptx.contains(&bytes.join(", ")), "__FILE__ is relative: {ptx}");
+}
