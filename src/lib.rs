@@ -89,8 +89,10 @@
 //! | a launcher that fails, is killed, or exits 0 without output | nvcc runs directly; one warning per build naming the launcher | `hostile::a_launcher_that_writes_nothing_is_named_and_nvcc_runs_directly`, `compile::a_launcher_killed_mid_compile_leaves_nothing_trusted_and_nvcc_runs_directly` |
 //! | any parser input | no panic (100 000 proptest cases per parser in CI) | `fuzz::*` |
 //!
-//! Nothing is written outside `OUT_DIR` (outputs, stamps, the tool-answer cache); the
-//! `build-support/` scripts alone write the user cache (`~/.cache/cuda-build`).
+//! Nothing is written outside `OUT_DIR` (outputs, stamps, the tool-answer cache) but one
+//! small file per kernel in cuda-build's cache (`durations/`, the last nvcc time, so a build
+//! after `cargo clean` starts the longest jobs first; `CUDA_BUILD_DURATIONS=off` turns it off);
+//! the `build-support/` scripts alone write the toolkits there.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
 // The pedantic lints that matter for a public API (checked in CI with -D warnings).

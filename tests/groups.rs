@@ -139,3 +139,56 @@ fn outputs_do_not_depend_on_where_the_crate_is() {
     let bytes: Vec<String> = "./src/affine.cu".bytes().map(|b| b.to_string()).collect();
     assert!(ptx.contains(&bytes.join(", ")), "__FILE__ is relative: {ptx}");
 }
+
+/// Durations outlive `cargo clean`: kept in cuda-build's cache, keyed by source and command,
+/// so a clean build starts the long pole first; `CUDA_BUILD_DURATIONS=off` turns it off.
+#[test]
+fn a_clean_build_starts_the_long_pole_that_an_earlier_build_measured() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let log = dir.path().join("order.log");
+    // A launcher under which slow.cu takes 2 s longer: the pole a size estimate misses.
+    let shim = dir.path().join("shim.sh");
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nfor a; do case \"$a\" in *.cu) basename \"$a\" >> '{}'; case \"$a\" in *slow.cu) sleep 2;; esac;; esac; done\nexec \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    common::make_executable(&shim);
+    let src = dir.path().join("kernels");
+    fs::create_dir_all(&src).unwrap();
+    // big.cu is larger (by a comment), slow.cu slower.
+    fs::write(
+        src.join("big.cu"),
+        format!("// {}\nextern \"C\" __global__ void big(int* x) {{ x[0] = 1; }}\n", "x".repeat(20_000)),
+    )
+    .unwrap();
+    fs::write(src.join("slow.cu"), "extern \"C\" __global__ void slow(int* x) { x[0] = 2; }\n").unwrap();
+    let build = |durations: &str| {
+        let env = Env::from_vars([
+            ("CUDA_PATH", real_root(&nvcc)),
+            ("PATH", PathBuf::from(std::env::var_os("PATH").unwrap())),
+            ("CUDA_BUILD_CACHE", cache.clone()),
+            ("CUDA_BUILD_LAUNCHER", shim.clone()),
+            ("CUDA_BUILD_DURATIONS", PathBuf::from(durations)),
+            ("NUM_JOBS", PathBuf::from("1")),
+        ]);
+        let cuda = Probe::new().env(env).find().unwrap();
+        let out = dir.path().join("out");
+        let _ = fs::remove_dir_all(&out); // cargo clean
+        cuda.kernels().dir(&src).out_dir(&out).ptx().arch("75").compile().unwrap();
+        let order = fs::read_to_string(&log).unwrap();
+        fs::remove_file(&log).unwrap();
+        order.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    assert_eq!(build("off"), ["big.cu", "slow.cu"], "no history: the larger source first");
+    assert!(!cache.join("durations").exists(), "off writes nothing");
+    assert_eq!(build("on"), ["big.cu", "slow.cu"]);
+    assert_eq!(fs::read_dir(cache.join("durations")).unwrap().count(), 2);
+    assert_eq!(build("on"), ["slow.cu", "big.cu"], "after a clean, the measured pole first");
+    assert_eq!(build("off"), ["big.cu", "slow.cu"]);
+}

@@ -87,7 +87,8 @@ fn prepare<'k, 'a>(k: &'k Kernels<'a>) -> Result<Prepared<'k, 'a>, Error> {
         return Err(Error::NoKernels { searched: dirs.iter().chain(&files).cloned().collect() });
     }
     let plan = Plan::new(k, &base, &mut warnings)?;
-    let mut jobs: Vec<Job> = found.into_iter().map(|s| Job::new(s, &plan.includes)).collect();
+    let durations = plan.durations.as_deref();
+    let mut jobs: Vec<Job> = found.into_iter().map(|s| Job::new(s, &plan.includes, durations, plan.key)).collect();
     jobs.sort_by(|a, b| b.weight.total_cmp(&a.weight));
     Ok(Prepared { k, base, out_root, dirs, plan, jobs, warnings, tally: Tally::default() })
 }
@@ -105,6 +106,7 @@ impl Prepared<'_, '_> {
             nvcc_env: &self.plan.nvcc_env,
             host_deps: self.plan.host_deps,
             includes: &self.plan.includes,
+            durations: self.plan.durations.as_deref(),
         }
     }
 

@@ -24,16 +24,29 @@ pub(crate) struct Job {
 }
 
 impl Job {
-    pub(crate) fn new(source: Source, includes: &[PathBuf]) -> Job {
+    /// A job and its weight: the duration its stamp recorded, else the one kept in the
+    /// user's cache (`durations`, keyed by source path and command), else the bytes of the
+    /// source and its local headers, scaled far below any measured duration.
+    pub(crate) fn new(source: Source, includes: &[PathBuf], durations: Option<&Path>, key: u64) -> Job {
         let stamp = stamp::read(&stamp::path_for(&source.output));
-        let weight = stamp.as_ref().map(|s| s.secs).unwrap_or_else(|| {
-            // No history: bytes of the source and its local headers, scaled far below any
-            // measured duration.
-            let files = local_files(&source.path, includes);
-            files.iter().filter_map(|f| fs::metadata(f).ok()).map(|m| m.len()).sum::<u64>() as f64 * 1e-9
-        });
+        let weight = stamp
+            .as_ref()
+            .map(|s| s.secs)
+            .or_else(|| {
+                durations
+                    .and_then(|d| fs::read_to_string(duration_file(d, &source.path, key)).ok()?.trim().parse().ok())
+            })
+            .unwrap_or_else(|| {
+                let files = local_files(&source.path, includes);
+                files.iter().filter_map(|f| fs::metadata(f).ok()).map(|m| m.len()).sum::<u64>() as f64 * 1e-9
+            });
         Job { source, weight, stamp }
     }
+}
+
+/// The file holding the last nvcc duration of `source` built with the command `key`.
+fn duration_file(dir: &Path, source: &Path, key: u64) -> PathBuf {
+    dir.join(format!("{:016x}", crate::cache::fnv(&format!("{}\n{key:016x}", source.display()))))
 }
 
 /// `source` and every local header it includes (`#include "..."`, found beside the
@@ -87,6 +100,8 @@ pub(crate) struct JobCtx<'a> {
     pub host_deps: bool,
     /// The include directories (absolute), where local headers are looked for.
     pub includes: &'a [PathBuf],
+    /// Where durations are kept beyond `OUT_DIR` (see `Plan::durations`).
+    pub durations: Option<&'a Path>,
 }
 
 /// How one run ended.
@@ -196,6 +211,10 @@ impl JobCtx<'_> {
             .collect();
         let s = Stamp { key: self.key, secs, deps: recorded, entries: found.names, unreadable };
         stamp::write(&stamp::path_for(&src.output), &s)?;
+        if let Some(dir) = self.durations {
+            // Best effort: a missing duration only costs the cold order its accuracy.
+            let _ = fsx::write_atomic(&duration_file(dir, &src.path, self.key), format!("{secs}\n").as_bytes());
+        }
         Ok(JobResult { recompiled: true, deps, warnings: printed, entries: s.entries, unreadable })
     }
 

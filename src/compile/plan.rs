@@ -41,6 +41,10 @@ pub(crate) struct Plan {
     /// adds a preprocessing pass of its own (measured: 29% of nvcc's time on small kernels).
     /// Not through a launcher: a cache hit runs no preprocessor and would write no depfile.
     pub host_deps: bool,
+    /// Where each job's nvcc duration is kept beyond `OUT_DIR`, so a build after `cargo
+    /// clean` still starts the long poles first: `<cuda-build cache>/durations`, unless
+    /// `CUDA_BUILD_DURATIONS` is `0`/`off`/`no`/`false`.
+    pub durations: Option<PathBuf>,
     /// `NVCC_PREPEND_FLAGS` / `NVCC_APPEND_FLAGS`, which nvcc adds itself: shown in errors.
     pub nvcc_env: Vec<(&'static str, String)>,
 }
@@ -114,7 +118,11 @@ impl Plan {
         ));
         let launcher = Launcher::from_env(env)?;
         let host_deps = launcher.is_none() && host.compiler.kind == crate::host::HostKind::Gcc;
-        Ok(Plan { archs, arch_source: source, common, includes, key, launcher, nvcc_env, host_deps })
+        let off = env
+            .get_str("CUDA_BUILD_DURATIONS")
+            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "0" | "off" | "no" | "false"));
+        let durations = if off { None } else { crate::toolkit::locate::cache_dir(env).map(|c| c.join("durations")) };
+        Ok(Plan { archs, arch_source: source, common, includes, key, launcher, nvcc_env, host_deps, durations })
     }
 }
 
