@@ -569,7 +569,7 @@ impl Tool {
     fn name(self) -> &'static str {
         match self {
             Tool::CudaBuild => "cuda-build",
-            Tool::Make => "make -j2 (same nvcc commands)",
+            Tool::Make => "make -j2 (same nvcc commands, nvcc's -MD -MF)",
             Tool::MakeNoDeps => "make -j2, same commands without -MD -MF",
             Tool::MakeHostDeps => "make -j2, depfile via -Xcompiler -MD instead",
             Tool::BindgenCuda => "bindgen_cuda 0.1.6",
@@ -983,8 +983,9 @@ impl Bench {
         self.replay(key, &fake, &vars)
     }
 
-    /// The Makefile running exactly the nvcc commands cuda-build ran (from the shim's log),
-    /// in source order, with nvcc's depfiles included (so a header edit rebuilds its includers);
+    /// The Makefile running the nvcc commands cuda-build ran (from the shim's log), in source
+    /// order, with nvcc's own depfiles (`-MD -MF`, which cuda-build no longer uses: it reads
+    /// the host compiler's) included, so a header edit rebuilds its includers;
     /// and its two variants (no depfile; depfile from the preprocessor pass).
     fn write_makefile(&self, s: &Suite, cb: &Run) {
         let nvcc = s.fake_root.join("bin/nvcc");
@@ -1012,17 +1013,20 @@ impl Bench {
                             it.next();
                             words.push("-o $@".into());
                         }
-                        ("-MF", Tool::Make) => {
-                            it.next();
-                            words.push("-MF $@.d".into());
-                        }
+                        // cuda-build takes its depfile from the host compiler's passes
+                        // (SUNPRO_DEPENDENCIES, not on the command line), or from -MD -MF
+                        // through a launcher: each variant gets its own below.
                         ("-MF", _) => {
                             it.next();
                         }
-                        ("-MD", Tool::MakeNoDeps) => {}
-                        ("-MD", Tool::MakeHostDeps) => words.push("-Xcompiler -MD,-MF,$@.d,-MT,$@".into()),
+                        ("-MD", _) => {}
                         _ => words.push(shell_quote(&a.replace(&cb_dir, &make_dir))),
                     }
+                }
+                match tool {
+                    Tool::Make => words.push("-MD -MF $@.d".into()),
+                    Tool::MakeHostDeps => words.push("-Xcompiler -MD,-MF,$@.d,-MT,$@".into()),
+                    _ => {}
                 }
                 words.push("$<".into());
                 rules.push((src.clone(), target, words.join(" ")));
