@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use crate::env::Env;
 
@@ -13,9 +12,7 @@ pub(crate) fn fnv(text: &str) -> u64 {
 }
 
 fn identity(tool: &Path) -> Option<String> {
-    let m = fs::metadata(tool).ok()?;
-    let t = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-    Some(format!("{}|{}|{}.{}", tool.display(), m.len(), t.as_secs(), t.subsec_nanos()))
+    Some(format!("{}|{}", tool.display(), crate::fsx::file_sig(tool)?))
 }
 
 fn file(env: &Env, query: &str, tool: &Path) -> Option<(PathBuf, String)> {
@@ -25,7 +22,7 @@ fn file(env: &Env, query: &str, tool: &Path) -> Option<(PathBuf, String)> {
 }
 
 /// The cached answer of `query` for `tool`, if any and still valid.
-pub(crate) fn get(env: &Env, query: &str, tool: &Path) -> Option<String> {
+fn get(env: &Env, query: &str, tool: &Path) -> Option<String> {
     let (path, key) = file(env, query, tool)?;
     let text = fs::read_to_string(path).ok()?;
     let (first, rest) = text.split_once('\n')?;
@@ -33,7 +30,23 @@ pub(crate) fn get(env: &Env, query: &str, tool: &Path) -> Option<String> {
 }
 
 /// Stores an answer; failures only cost a spawn next time.
-pub(crate) fn put(env: &Env, query: &str, tool: &Path, value: &str) {
+fn put(env: &Env, query: &str, tool: &Path, value: &str) {
     let Some((path, key)) = file(env, query, tool) else { return };
     let _ = crate::fsx::write_atomic(&path, format!("{key}\n{value}").as_bytes());
+}
+
+/// The cached answer of `query` for `tool`, else `compute`'s, stored for next time: the one
+/// way a tool's answer is asked (a failure is not cached).
+pub(crate) fn get_or<E>(
+    env: &Env,
+    query: &str,
+    tool: &Path,
+    compute: impl FnOnce() -> Result<String, E>,
+) -> Result<String, E> {
+    if let Some(v) = get(env, query, tool) {
+        return Ok(v);
+    }
+    let v = compute()?;
+    put(env, query, tool, &v);
+    Ok(v)
 }

@@ -116,9 +116,7 @@ pub(crate) fn quick(env: &Env) -> Driver {
 /// The driver and its GPUs: `/proc`, then nvidia-smi, then (feature `driver`) libcuda.
 pub(crate) fn probe(env: &Env, timeout: Duration) -> Driver {
     let mut d = quick(env);
-    let smi = which::which_in("nvidia-smi", env.get("PATH"), std::env::current_dir().unwrap_or_default())
-        .ok()
-        .or_else(|| Some(env.system_path("/usr/bin/nvidia-smi")).filter(|p| p.is_file()));
+    let smi = env.which("nvidia-smi").or_else(|| Some(env.system_path("/usr/bin/nvidia-smi")).filter(|p| p.is_file()));
     if let Some(smi) = smi {
         match query_smi(&smi, timeout) {
             Ok((v, gpus)) => {

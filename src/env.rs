@@ -111,7 +111,8 @@ impl Env {
         let mut names = Vec::new();
         if let Some(target) = self.target() {
             names.push(format!("{name}_{target}"));
-            names.push(format!("{name}_{}", target.replace('-', "_")));
+            // cc replaces both `-` and `.` (`thumbv7em-none-eabihf`, `x86_64-pc-windows-msvc.2`).
+            names.push(format!("{name}_{}", target.replace(['-', '.'], "_")));
             let kind = if self.host().as_deref() == Some(target.as_str()) { "HOST" } else { "TARGET" };
             names.push(format!("{kind}_{name}"));
         }
@@ -136,6 +137,17 @@ impl Env {
             self.names().insert(k.clone());
         }
         found
+    }
+
+    /// The directory relative paths are taken from (the process's working directory; a
+    /// build script's is its crate's).
+    pub fn current_dir(&self) -> PathBuf {
+        std::env::current_dir().unwrap_or_default()
+    }
+
+    /// `program` found as a shell would: a path as it is, a bare name on this `PATH`.
+    pub fn which(&self, program: impl AsRef<OsStr>) -> Option<PathBuf> {
+        which::which_in(program, self.get("PATH"), self.current_dir()).ok()
     }
 
     /// The directories of `PATH`, in order.
@@ -199,6 +211,12 @@ mod tests {
         assert_eq!(value, "/underscored/nvcc");
         // Every name tried up to the match is recorded, cargo's own TARGET/HOST are not.
         assert_eq!(env.recorded(), ["NVCC_aarch64-unknown-linux-gnu", "NVCC_aarch64_unknown_linux_gnu"]);
+    }
+
+    #[test]
+    fn target_suffixes_replace_dashes_and_dots_as_cc_does() {
+        let env = Env::from_vars([("TARGET", "thumbv8m.main-none-eabi"), ("AR_thumbv8m_main_none_eabi", "/x/ar")]);
+        assert_eq!(env.get_targeted("AR").unwrap(), ("AR_thumbv8m_main_none_eabi".to_owned(), "/x/ar".into()));
     }
 
     #[test]

@@ -45,6 +45,14 @@ pub(crate) fn remove_dead_temps(dir: &Path) {
     }
 }
 
+/// A file's signature, `mtime.nanos size`: what stamps and the tool-answer cache compare.
+/// `None` when it is gone.
+pub(crate) fn file_sig(path: &Path) -> Option<String> {
+    let m = fs::metadata(path).ok()?;
+    let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{}.{:09} {}", t.as_secs(), t.subsec_nanos(), m.len()))
+}
+
 pub(crate) fn create_dir_all(dir: &Path) -> Result<(), Error> {
     fs::create_dir_all(dir).map_err(|e| io_err("create directory", dir, e))
 }

@@ -177,15 +177,10 @@ fn inspect(
     toolkit: &Toolkit,
     timeout: Duration,
 ) -> Result<HostCompiler, Error> {
-    let text = match crate::cache::get(env, "host --version", program) {
-        Some(t) => t,
-        None => {
-            let out = Cmd::new(program).arg("--version").output(timeout).map_err(Error::Tool)?;
-            let t = format!("{}\n{}", out.stdout, out.stderr);
-            crate::cache::put(env, "host --version", program, &t);
-            t
-        }
-    };
+    let text = crate::cache::get_or(env, "host --version", program, || {
+        let out = Cmd::new(program).arg("--version").output(timeout).map_err(Error::Tool)?;
+        Ok(format!("{}\n{}", out.stdout, out.stderr))
+    })?;
     let (kind, version) = parse_version_output(&text);
     let limits = limits(toolkit);
     let newest_supported = match (kind, limits) {
@@ -235,12 +230,11 @@ pub(crate) fn select(
         .map(|v| (PathBuf::from(v), "NVCC_CCBIN"))
         .or_else(|| env.get("CUDAHOSTCXX").map(|v| (PathBuf::from(v), "CUDAHOSTCXX")))
         .or_else(|| builder.map(|b| (b.to_path_buf(), "Kernels::host_compiler")));
-    let path_var = env.get("PATH");
     let find = |name: &Path| -> Option<PathBuf> {
         if name.components().count() > 1 {
             return name.is_file().then(|| name.to_path_buf());
         }
-        which::which_in(name, path_var.clone(), std::env::current_dir().unwrap_or_default()).ok()
+        env.which(name)
     };
     if let Some((value, source)) = explicit {
         let path = find(&value).ok_or_else(|| Error::HostCompiler {

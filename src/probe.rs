@@ -482,14 +482,13 @@ fn judge(c: &mut Candidate, req: Option<&VersionReq>, ctx: Ctx<'_>) -> bool {
 }
 
 fn nvcc_version(ctx: Ctx<'_>, nvcc: &Path) -> Result<CudaVersion, Refusal> {
-    if let Some(v) = crate::cache::get(ctx.env, "--version", nvcc).and_then(|t| CudaVersion::parse(&t).ok()) {
-        return Ok(v);
-    }
-    let out = run::run(nvcc, &["--version"], ctx.timeout).map_err(Refusal::NvccFailed)?;
-    let v = CudaVersion::from_nvcc_output(&format!("{}\n{}", out.stdout, out.stderr))
-        .map_err(|e: ParseError| Refusal::UnknownVersion(e.to_string()))?;
-    crate::cache::put(ctx.env, "--version", nvcc, &v.to_string());
-    Ok(v)
+    let text = crate::cache::get_or(ctx.env, "--version", nvcc, || {
+        let out = run::run(nvcc, &["--version"], ctx.timeout).map_err(Refusal::NvccFailed)?;
+        CudaVersion::from_nvcc_output(&format!("{}\n{}", out.stdout, out.stderr))
+            .map(|v| v.to_string())
+            .map_err(|e: ParseError| Refusal::UnknownVersion(e.to_string()))
+    })?;
+    CudaVersion::parse(&text).map_err(|e| Refusal::UnknownVersion(e.to_string()))
 }
 
 /// What deciding a candidate needs besides the candidate.

@@ -94,9 +94,8 @@ const FIND_TORCH: &str = "import importlib.util as u\ns = u.find_spec('torch')\n
 /// `python3` on `PATH` (torch-sys runs `python` when `VIRTUAL_ENV` is set); else `python3`,
 /// then `python`. `Err`: the name and why it is not there.
 fn pythons(env: &Env) -> Vec<Result<PathBuf, String>> {
-    let cwd = std::env::current_dir().unwrap_or_default();
     let mut out = Vec::new();
-    let on_path = |name: &str| which::which_in(name, env.get("PATH"), &cwd).map_err(|_| format!("{name}: not on PATH"));
+    let on_path = |name: &str| env.which(name).ok_or_else(|| format!("{name}: not on PATH"));
     match env.get("VIRTUAL_ENV") {
         Some(venv) => {
             let venv = PathBuf::from(venv);

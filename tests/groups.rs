@@ -192,3 +192,33 @@ fn a_clean_build_starts_the_long_pole_that_an_earlier_build_measured() {
     assert_eq!(build("on"), ["slow.cu", "big.cu"], "after a clean, the measured pole first");
     assert_eq!(build("off"), ["big.cu", "slow.cu"]);
 }
+
+/// The archiver comes from `AR` (as cc reads it) through the recorded environment: it runs,
+/// and a change of it reruns the build script.
+#[test]
+fn the_archiver_is_ar_from_the_recorded_environment() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("ar.log");
+    let ar = dir.path().join("my-ar.sh");
+    fs::write(&ar, format!("#!/bin/sh\necho \"$1\" >> '{}'\nexec ar \"$@\"\n", log.display())).unwrap();
+    common::make_executable(&ar);
+    let env = Env::from_vars([
+        ("CUDA_PATH", real_root(&nvcc)),
+        ("PATH", PathBuf::from(std::env::var_os("PATH").unwrap())),
+        ("AR", ar.clone()),
+    ]);
+    let cuda = Probe::new().env(env).find().unwrap();
+    candle_like(dir.path());
+    let c = cuda
+        .kernels()
+        .dir(dir.path().join("src/moe"))
+        .static_lib("moe")
+        .arch("75")
+        .out_dir(dir.path().join("out"))
+        .compile()
+        .unwrap();
+    assert!(c.library.as_ref().unwrap().is_file());
+    assert_eq!(fs::read_to_string(&log).unwrap().trim(), "crs", "my-ar.sh archived the library");
+    assert!(c.directives().contains(&cuda_build::Directive::RerunIfEnvChanged("AR".into())), "{:?}", c.directives());
+}

@@ -206,7 +206,7 @@ impl Prepared<'_, '_> {
         let lib = self.out_root.join(format!("lib{name}.a"));
         if kernels.iter().any(|k| k.recompiled) || !lib.is_file() {
             let objects: Vec<&Path> = kernels.iter().map(|k| k.output.as_path()).collect();
-            job::archive(&lib, &objects, self.k.timeout)?;
+            job::archive(env, &lib, &objects, self.k.timeout)?;
         }
         directives.push(Directive::LinkSearch(path_str(&self.out_root)?));
         directives.push(Directive::LinkLib { kind: "static".into(), name: name.clone() });

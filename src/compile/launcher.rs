@@ -89,8 +89,7 @@ impl Launcher {
         };
         let Some((variable, mut words)) = words else { return Ok(None) };
         let program = PathBuf::from(words.remove(0));
-        let cwd = std::env::current_dir().unwrap_or_default();
-        let program = which::which_in(&program, env.get("PATH"), cwd).unwrap_or(program);
+        let program = env.which(&program).unwrap_or(program);
         Ok(Some(Launcher { program, args: words, variable, version: OnceLock::new() }))
     }
 
@@ -128,14 +127,12 @@ impl Launcher {
     pub(crate) fn version(&self, env: &Env) -> Option<&str> {
         self.version
             .get_or_init(|| {
-                if let Some(v) = crate::cache::get(env, "launcher --version", &self.program) {
-                    return Some(v);
-                }
-                let out = Cmd::new(&self.program).arg("--version").success(VERSION_TIMEOUT).ok()?;
-                let text = if out.stdout.trim().is_empty() { &out.stderr } else { &out.stdout };
-                let line = text.lines().map(str::trim).find(|l| !l.is_empty()).map(clean)?;
-                crate::cache::put(env, "launcher --version", &self.program, &line);
-                Some(line)
+                crate::cache::get_or(env, "launcher --version", &self.program, || {
+                    let out = Cmd::new(&self.program).arg("--version").success(VERSION_TIMEOUT).map_err(|_| ())?;
+                    let text = if out.stdout.trim().is_empty() { &out.stderr } else { &out.stdout };
+                    text.lines().map(str::trim).find(|l| !l.is_empty()).map(clean).ok_or(())
+                })
+                .ok()
             })
             .as_deref()
     }

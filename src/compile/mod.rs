@@ -380,11 +380,7 @@ impl<'a> Kernels<'a> {
     /// The crate's directory (relative paths start there) and where outputs go.
     fn locations(&self) -> Result<(PathBuf, PathBuf), Error> {
         let env = self.cuda.env();
-        let base = env
-            .cargo_var("CARGO_MANIFEST_DIR")
-            .map(PathBuf::from)
-            .or_else(|| std::env::current_dir().ok())
-            .unwrap_or_default();
+        let base = env.cargo_var("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|| env.current_dir());
         let out_root = match (&self.out_dir, env.cargo_var("OUT_DIR")) {
             (Some(d), _) => base.join(d),
             (None, Some(d)) => PathBuf::from(d),

@@ -202,11 +202,9 @@ fn arch_spec(k: &Kernels<'_>) -> Result<(Vec<Item>, SpecSource, String), Error> 
 fn supported(k: &Kernels<'_>) -> Supported {
     let env = k.cuda.env();
     let t = k.cuda.toolkit();
-    let cached = crate::cache::get(env, "--list-gpu-code", &t.nvcc);
-    let text = cached.or_else(|| {
-        let out = Cmd::new(&t.nvcc).arg("--list-gpu-code").success(Duration::from_secs(60)).ok()?;
-        crate::cache::put(env, "--list-gpu-code", &t.nvcc, &out.stdout);
-        Some(out.stdout)
-    });
+    let text = crate::cache::get_or(env, "--list-gpu-code", &t.nvcc, || {
+        Cmd::new(&t.nvcc).arg("--list-gpu-code").success(Duration::from_secs(60)).map(|o| o.stdout)
+    })
+    .ok();
     text.and_then(|t2| Supported::from_list(&t2, t.version)).unwrap_or_else(|| Supported::from_table(t.version))
 }

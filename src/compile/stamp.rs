@@ -40,12 +40,7 @@ pub(crate) fn path_for(output: &Path) -> PathBuf {
     output.with_file_name(name)
 }
 
-/// `mtime.nanos size` of a file; `None` when it is gone.
-pub(crate) fn file_sig(path: &Path) -> Option<String> {
-    let m = fs::metadata(path).ok()?;
-    let t = m.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
-    Some(format!("{}.{:09} {}", t.as_secs(), t.subsec_nanos(), m.len()))
-}
+pub(crate) use crate::fsx::file_sig;
 
 /// How far a file's mtime may lag behind the clock when it is written: Linux stamps files
 /// from a coarse clock (one tick, at most 10 ms); filesystems with whole-second times

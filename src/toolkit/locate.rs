@@ -46,13 +46,12 @@ pub(crate) fn locate(env: &Env) -> (Vec<(Source, Hint)>, Vec<String>) {
     }
 
     let path_dirs = env.path_dirs();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    match which::which_in("nvcc", env.get("PATH"), cwd) {
-        Ok(nvcc) => {
+    match env.which("nvcc") {
+        Some(nvcc) => {
             searched.push(format!("nvcc on PATH ({})", nvcc.display()));
             found.push((Source::Path, Hint::Nvcc(nvcc)));
         }
-        Err(_) => searched.push(format!("nvcc on PATH (none in {} directories)", path_dirs.len())),
+        None => searched.push(format!("nvcc on PATH (none in {} directories)", path_dirs.len())),
     }
 
     let usr_local = env.system_path("/usr/local");
@@ -117,8 +116,7 @@ pub(crate) fn locate(env: &Env) -> (Vec<(Source, Hint)>, Vec<String>) {
 /// `NVCC=nvcc` (a bare name, as cc allows) is looked up on PATH.
 fn resolve_program(env: &Env, value: &Path) -> PathBuf {
     if value.components().count() == 1 && !value.is_absolute() {
-        let cwd = std::env::current_dir().unwrap_or_default();
-        if let Ok(p) = which::which_in(value, env.get("PATH"), cwd) {
+        if let Some(p) = env.which(value) {
             return p;
         }
     }
