@@ -87,7 +87,9 @@ mkdir -p "$WORK"/{server/toolchains,server/build,client/cache,client/toolchains}
 
 # --- authentication: a JWT server token signed by the scheduler's key, a client token
 SECRET="$("$SCCACHE_DIST" auth generate-jwt-hs256-key)" || fail "sccache-dist auth generate-jwt-hs256-key"
-SERVER_TOKEN="$("$SCCACHE_DIST" auth generate-jwt-hs256-server-token --secret-key "$SECRET" \
+# `--secret-key=KEY`, one word: a key is base64url and may start with `-`, which the
+# two-word form would read as an option (a run failed with "unexpected argument '-I'").
+SERVER_TOKEN="$("$SCCACHE_DIST" auth generate-jwt-hs256-server-token --secret-key="$SECRET" \
   --server "127.0.0.1:$SERVER_PORT")" || fail "sccache-dist auth generate-jwt-hs256-server-token"
 CLIENT_TOKEN="$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 
