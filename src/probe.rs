@@ -49,7 +49,15 @@ impl Default for Probe {
 }
 
 /// Everything a probe found: each candidate with its verdict, the checks, and the
-/// chosen toolkit or the error. The doctor prints this.
+/// chosen toolkit or the error. The doctor prints this, as text (`Display`) or JSON
+/// ([`Report::to_json`]); a project's own tool prints the same:
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().version_req(">=12").report();
+/// println!("{report}"); // what `doctor` prints
+/// println!("{}", report.to_json()); // what `doctor --json` prints
+/// std::process::exit(if report.ok() { 0 } else { 1 });
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Report {
