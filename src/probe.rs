@@ -804,10 +804,7 @@ fn versions_line(t: &Toolkit, lt: Option<&Libtorch>, d: &Driver) -> String {
         None => "no libtorch".into(),
     };
     let driver = match &d.version {
-        Some(v) => format!(
-            "driver {v} (runs CUDA <= {})",
-            driver::newest_cuda(v).map_or_else(|| "?".to_owned(), |(a, b)| format!("{a}.{b}"))
-        ),
+        Some(v) => format!("driver {v} (runs {})", driver::jit_ceiling(v)),
         None => "no driver seen".into(),
     };
     format!("toolkit (nvcc) CUDA {}; {torch}; {driver}", t.version)
