@@ -1,9 +1,10 @@
-//! Compatibility data, each table with its source (see `cuda-facts.md` in the design notes).
+//! Compatibility data. Each table's sources, and what is not known, are in the crate's
+//! `docs/compatibility.md` (cited below by section).
 
 use crate::version::CudaVersion;
 
 /// Every CUDA toolkit release (major.minor) this crate knows, oldest first.
-/// Source: NVIDIA's release notes / CUDA Toolkit Archive; there was no 12.7.
+/// Source: NVIDIA's CUDA Toolkit Archive (`docs/compatibility.md` section 7); there was no 12.7.
 /// `cuda_ge_X_Y` cfgs are emitted for each release up to the toolkit found.
 pub const RELEASES: &[(u32, u32)] = &[
     (10, 0),
@@ -54,8 +55,9 @@ pub fn releases_up_to(v: &CudaVersion) -> Vec<(u32, u32)> {
 }
 
 /// GPU architectures (`sm_` numbers) by toolkit: supported when `first <= toolkit < removed`.
-/// Source: cuda-facts section 3 — real `nvcc --list-gpu-code` of 11.2, 11.8, 12.4, 13.0-13.5 and
-/// `ptxas --help` of every 12.x wheel, compared with `CMake`, Meson, clang and Spack tables.
+/// Source: `docs/compatibility.md` section 1 — real `nvcc --list-gpu-code` of 11.2, 11.8,
+/// 12.4, 13.0-13.5 and `ptxas --help` of every 12.x wheel, compared with `CMake`, Meson,
+/// clang and Spack tables.
 /// Used only when the installed nvcc cannot be asked (`--list-gpu-code`).
 pub const ARCHS: &[ArchRow] = &[
     ArchRow { sm: 35, first: (5, 0), removed: Some((12, 0)) },
@@ -86,8 +88,8 @@ pub const ARCHS: &[ArchRow] = &[
 ];
 
 /// Arch-specific (`a`) and family (`f`) variants: `(sm, suffix, first toolkit)`.
-/// Source: cuda-facts section 3 (`nvcc -arch=sm_90a` accepted from 12.0; `f` from 12.9;
-/// 101 renamed 110 in 13.0). They run only on that exact arch (`a`) or family (`f`).
+/// Source: `docs/compatibility.md` section 2 (`nvcc -arch=sm_90a` accepted from 12.0; `f`
+/// from 12.9; 101 renamed 110 in 13.0). They run only on that exact arch (`a`) or family (`f`).
 pub const ARCH_VARIANTS: &[(u32, char, (u32, u32))] = &[
     (90, 'a', (12, 0)),
     (100, 'a', (12, 8)),
@@ -134,9 +136,9 @@ pub fn variant_supported(sm: u32, suffix: char, v: &CudaVersion) -> bool {
 
 /// Newest host compilers each nvcc accepts: `(nvcc from version, gcc max major, clang max major,
 /// MSVC `_`MSC_VER`` range)`. Rows apply from their version up to the next row's. Source:
-/// cuda-facts section 4, read from each toolkit's `crt/host_config.h` (11.2, 11.7-13.5 verified;
-/// 11.0-11.6 from `PyTorch`'s `cpp_extension` and Spack). Read by nvcc's version, patch included:
-/// the limits change within a minor (12.2.91 -> 12.2.128).
+/// `docs/compatibility.md` section 3, read from each toolkit's `crt/host_config.h` (11.2,
+/// 11.7-13.5 verified; 11.0-11.6 from `PyTorch`'s `cpp_extension` and Spack). Read by nvcc's
+/// version, patch included: the limits change within a minor (12.2.91 -> 12.2.128).
 pub const HOST_COMPILERS: &[HostRow] = &[
     HostRow { from: (11, 0, 0), gcc_max: 9, clang_max: 9, msvc: None, status: "secondary: PyTorch, Spack" },
     HostRow { from: (11, 1, 0), gcc_max: 10, clang_max: 10, msvc: None, status: "secondary: PyTorch, Spack" },
@@ -274,9 +276,12 @@ pub fn host_limits(v: &CudaVersion) -> Option<HostRow> {
 /// `((major, minor), Linux minimum, Windows minimum)`.
 pub type DriverRow = ((u32, u32), Option<&'static str>, Option<&'static str>);
 
-/// Minimum Linux / Windows driver for each toolkit release's GA (x.y.0). Source: cuda-facts
-/// section 2: Meson's copy of NVIDIA's release notes table 3, checked against the driver bundled
-/// in NVIDIA's installers. `None`: unverified, fall back to the major's baseline.
+/// Minimum Linux / Windows driver for each toolkit release's GA (x.y.0): the driver that runs
+/// its programs, PTX JIT included. Source: `docs/compatibility.md` section 4: Meson's copy of
+/// NVIDIA's release notes table 3, checked against the driver bundled in NVIDIA's installers.
+/// `None`: no source found. SASS then runs from the major's baseline ([`DRIVER_BASELINE`]);
+/// whether a driver JIT-compiles the PTX is unknown, unless it fails an earlier release's
+/// minimum (minimums only rise).
 pub const DRIVER_MINIMUM: &[DriverRow] = &[
     ((11, 0), Some("450.51.05"), Some("451.48")),
     ((11, 1), Some("455.23"), Some("456.38")),
@@ -300,11 +305,15 @@ pub const DRIVER_MINIMUM: &[DriverRow] = &[
     ((13, 1), Some("590.44.01"), None),
     ((13, 2), Some("595.45.04"), None),
     ((13, 3), Some("610.43.02"), None),
+    // Not found: Meson's table ends at 13.3.1, the 13.4+ runfiles name no driver, and the
+    // copies of NVIDIA's 13.4 / 13.5 release notes searched did not reach table 3
+    // (docs/compatibility.md section 4). Add them with their source when found.
     ((13, 4), None, None),
     ((13, 5), None, None),
 ];
 
 /// Minor-version compatibility: a driver at or above the baseline runs SASS of any later
-/// minor of that major (NVIDIA's CUDA Compatibility guide, table 1; cuda-facts section 2).
+/// minor of that major; PTX still needs the release's own minimum. Source: NVIDIA's CUDA
+/// Compatibility guide, table 1 (`docs/compatibility.md` section 5).
 pub const DRIVER_BASELINE: &[(u32, &str, Option<&str>)] =
     &[(11, "450.80.02", Some("452.39")), (12, "525.60.13", Some("528.33")), (13, "580", None)];

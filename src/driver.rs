@@ -198,80 +198,144 @@ fn windows() -> bool {
     cfg!(windows)
 }
 
-/// The minimum driver for toolkit `v` (GA of its minor), or the major's baseline.
-pub(crate) fn minimum_for(v: &CudaVersion) -> Option<(DriverVersion, &'static str)> {
-    let row = compat::DRIVER_MINIMUM.iter().find(|(mm, _, _)| *mm == (v.major, v.minor));
-    let exact = row.and_then(|(_, linux, win)| if windows() { *win } else { *linux });
-    match exact.and_then(DriverVersion::parse) {
-        Some(d) => Some((d, "NVIDIA's release notes table 3")),
-        None => baseline(v.major).map(|b| (b, "the major's minor-version-compatibility baseline")),
+/// This platform's value of a driver-table row.
+fn platform(linux: Option<&'static str>, win: Option<&'static str>) -> Option<DriverVersion> {
+    DriverVersion::parse(if windows() { win? } else { linux? })
+}
+
+/// Every toolkit release whose minimum driver is known (NVIDIA's table 3), oldest first.
+fn known_minimums() -> impl Iterator<Item = ((u32, u32), DriverVersion)> {
+    compat::DRIVER_MINIMUM.iter().filter_map(|(mm, linux, win)| Some((*mm, platform(*linux, *win)?)))
+}
+
+/// The minimum driver for toolkit `v` (GA of its minor), when known.
+fn minimum_for(v: &CudaVersion) -> Option<DriverVersion> {
+    known_minimums().find(|(mm, _)| *mm == (v.major, v.minor)).map(|(_, d)| d)
+}
+
+/// The minor-version-compatibility baseline of `major`: drivers at or above it run SASS of
+/// every minor of that major.
+fn baseline(major: u32) -> Option<DriverVersion> {
+    let (_, linux, win) = compat::DRIVER_BASELINE.iter().find(|(m, _, _)| *m == major)?;
+    platform(Some(*linux), *win)
+}
+
+/// The newest toolkit release whose minimum this driver meets: the newest PTX it is known to JIT.
+fn newest_cuda(d: &DriverVersion) -> Option<(u32, u32)> {
+    known_minimums().filter(|(_, min)| min <= d).map(|(mm, _)| mm).max()
+}
+
+/// The PTX this driver JIT-compiles, in words: `CUDA <= 13.0`, or, when it meets every known
+/// minimum and later releases have none in the table, `CUDA <= 13.3; 13.4 and newer: unknown`.
+pub(crate) fn jit_ceiling(d: &DriverVersion) -> String {
+    let newest = newest_cuda(d);
+    let above = |mm: &(u32, u32)| newest.is_none_or(|n| *mm > n);
+    // A known release above the ceiling that this driver fails: the ceiling is exact.
+    if known_minimums().any(|(mm, _)| above(&mm)) {
+        return newest.map_or_else(|| "no CUDA release cuda-build knows".into(), |(a, b)| format!("CUDA <= {a}.{b}"));
+    }
+    match (newest, compat::RELEASES.iter().find(|mm| above(mm))) {
+        (Some((a, b)), Some((c, e))) => format!("CUDA <= {a}.{b}; {c}.{e} and newer: unknown"),
+        (Some((a, b)), None) => format!("CUDA <= {a}.{b}"),
+        (None, _) => "unknown CUDA releases (no minimum driver known)".into(),
     }
 }
 
-fn baseline(major: u32) -> Option<DriverVersion> {
-    let (_, linux, win) = compat::DRIVER_BASELINE.iter().find(|(m, _, _)| *m == major)?;
-    let s = if windows() { (*win)? } else { linux };
-    DriverVersion::parse(s)
+/// Whether a driver can JIT-compile the PTX a toolkit writes. Minor-version compatibility
+/// covers SASS only: JIT needs the driver of that toolkit release or newer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PtxJit {
+    /// The driver meets the release's minimum.
+    Yes(DriverVersion),
+    /// The driver is older than the release's minimum, or than an earlier release's
+    /// (minimums only rise), so it cannot.
+    No,
+    /// No minimum is known for the release, and the driver meets every known earlier one.
+    Unknown,
 }
 
-/// The newest toolkit release whose minimum this driver meets: the newest PTX it can JIT.
-pub(crate) fn newest_cuda(d: &DriverVersion) -> Option<(u32, u32)> {
-    compat::DRIVER_MINIMUM
-        .iter()
-        .filter_map(|(mm, linux, win)| Some((*mm, DriverVersion::parse(if windows() { (*win)? } else { (*linux)? })?)))
-        .filter(|(_, min)| min <= d)
-        .map(|(mm, _)| mm)
-        .max()
+/// Whether driver `d` JIT-compiles PTX built by toolkit `v`.
+pub(crate) fn ptx_jit(d: &DriverVersion, v: &CudaVersion) -> PtxJit {
+    let t = (v.major, v.minor);
+    match minimum_for(v) {
+        Some(min) if *d >= min => PtxJit::Yes(min),
+        Some(_) => PtxJit::No,
+        None if known_minimums().any(|(mm, min)| mm <= t && *d < min) => PtxJit::No,
+        None => PtxJit::Unknown,
+    }
 }
 
-/// Driver findings for a toolkit (and, once kernels are known, their archs).
+/// Driver findings for a toolkit. `archs`: the kernels' archs once known (a build warns only
+/// when they carry PTX the driver cannot JIT); `None` (the doctor) gives the PTX answer always.
 pub(crate) fn checks(d: &Driver, toolkit: &CudaVersion, archs: Option<&ArchList>) -> Vec<Check> {
     let mut out = Vec::new();
+    let (ma, mi) = (toolkit.major, toolkit.minor);
+    let (min, base) = (minimum_for(toolkit), baseline(ma));
     let Some(v) = &d.version else {
-        let need = minimum_for(toolkit)
-            .map(|(m, _)| {
-                format!(" (programs built with CUDA {}.{} need driver >= {m} to run)", toolkit.major, toolkit.minor)
-            })
-            .unwrap_or_default();
+        let need = match (&min, &base) {
+            (Some(m), _) => format!(" (programs built with CUDA {ma}.{mi} need driver >= {m} to run)"),
+            (None, Some(b)) => format!(
+                " (programs built with CUDA {ma}.{mi} need driver >= {b} to run their SASS, by minor-version compatibility; the driver that JIT-compiles their PTX is unknown: no minimum driver for CUDA {ma}.{mi} is known)"
+            ),
+            (None, None) => String::new(),
+        };
         out.push(Check::ok("driver", format!("no NVIDIA driver seen: normal on a build machine{need}")));
         return out;
     };
     let src = d.source.as_deref().unwrap_or("?");
-    match minimum_for(toolkit) {
-        Some((min, _)) if *v >= min => {
-            out.push(Check::ok("driver", format!("driver {v} (from {src}) runs CUDA {} programs (needs >= {min})", toolkit)))
+    let too_old = |need: &DriverVersion| {
+        Check::warn(
+            "driver",
+            format!("driver {v} (from {src}) is older than CUDA {toolkit} needs (>= {need}): programs built here will not run on this machine; update the driver, or build with an older toolkit (this machine's driver supports CUDA {})", newest_cuda(v).map_or("?".into(), |(a, b)| format!("{a}.{b}"))),
+        )
+    };
+    out.push(match (&min, &base) {
+        (Some(min), _) if v >= min => {
+            Check::ok("driver", format!("driver {v} (from {src}) runs CUDA {toolkit} programs, PTX included (needs >= {min})"))
         }
-        Some((min, _)) => match baseline(toolkit.major) {
-            Some(base) if *v >= base => out.push(Check::ok(
-                "driver",
-                format!("driver {v} (from {src}) is older than CUDA {toolkit}'s {min}, but runs its SASS through minor-version compatibility (>= {base} for {}.x); PTX from it cannot be JIT-compiled", toolkit.major),
-            )),
-            _ => out.push(Check::warn(
-                "driver",
-                format!("driver {v} (from {src}) is older than CUDA {toolkit} needs (>= {min}): programs built here will not run on this machine; update the driver, or build with an older toolkit (this machine's driver supports CUDA {})", newest_cuda(v).map_or("?".into(), |(a, b)| format!("{a}.{b}"))),
-            )),
-        },
-        None => out.push(Check::ok("driver", format!("driver {v} (from {src}); no minimum known for CUDA {toolkit}"))),
-    }
-    if let (Some(archs), Some((ma, mi))) = (archs, newest_cuda(v)) {
-        if !archs.ptx.is_empty() && (toolkit.major, toolkit.minor) > (ma, mi) {
-            let gpu_sms: Vec<String> = d
-                .gpus
-                .iter()
-                .filter_map(|g| g.compute_cap)
-                .filter(|a| !archs.real.contains(a))
-                .map(|a| a.sm().to_string())
-                .collect();
-            let hint = if gpu_sms.is_empty() {
-                String::new()
-            } else {
-                format!(": add SASS for this GPU, e.g. CUDAARCHS=\"{}-real\"", gpu_sms.join("-real;"))
-            };
-            out.push(Check::warn(
-                "ptx-jit",
-                format!("PTX built by CUDA {toolkit} cannot be JIT-compiled by driver {v} (it supports CUDA <= {ma}.{mi}): GPUs without matching SASS will fail with CUDA_ERROR_UNSUPPORTED_PTX_VERSION{hint}"),
-            ));
+        (Some(min), Some(base)) if v >= base => Check::ok(
+            "driver",
+            format!("driver {v} (from {src}) is older than CUDA {toolkit}'s {min}, but runs its SASS through minor-version compatibility (>= {base} for {ma}.x); PTX from it cannot be JIT-compiled"),
+        ),
+        (Some(min), _) => too_old(min),
+        (None, Some(base)) if v >= base => Check::ok(
+            "driver",
+            format!("driver {v} (from {src}) runs SASS built by CUDA {toolkit} through minor-version compatibility (>= {base} for {ma}.x); {}", match ptx_jit(v, toolkit) {
+                PtxJit::No => format!("PTX built by it cannot be JIT-compiled by this driver (it supports {})", jit_ceiling(v)),
+                _ => format!("whether this driver JIT-compiles PTX built by it is unknown (no minimum driver for CUDA {ma}.{mi} is known)"),
+            }),
+        ),
+        (None, Some(base)) => too_old(base),
+        (None, None) => Check::ok("driver", format!("driver {v} (from {src}); no minimum known for CUDA {toolkit}")),
+    });
+    // The GPUs without SASS in the kernels (every GPU, for the doctor): where JIT would run.
+    let gpu_sms: Vec<String> = d
+        .gpus
+        .iter()
+        .filter_map(|g| g.compute_cap)
+        .filter(|a| archs.is_none_or(|l| !l.real.contains(a)))
+        .map(|a| a.sm().to_string())
+        .collect();
+    let hint = if gpu_sms.is_empty() {
+        String::new()
+    } else {
+        format!(": add SASS for this GPU, e.g. CUDAARCHS=\"{}-real\"", gpu_sms.join("-real;"))
+    };
+    let ptx = archs.is_none_or(|l| !l.ptx.is_empty());
+    match (ptx_jit(v, toolkit), archs) {
+        (PtxJit::No, _) if ptx => out.push(Check::warn(
+            "ptx-jit",
+            format!("PTX built by CUDA {toolkit} cannot be JIT-compiled by driver {v} (it supports {}): GPUs without matching SASS will fail with CUDA_ERROR_UNSUPPORTED_PTX_VERSION{hint}", jit_ceiling(v)),
+        )),
+        (PtxJit::Yes(min), None) => {
+            out.push(Check::ok("ptx-jit", format!("driver {v} JIT-compiles PTX built by CUDA {toolkit} (needs >= {min})")))
         }
+        // A build says nothing: a warning on every build would be about what nobody knows.
+        (PtxJit::Unknown, None) => out.push(Check::ok(
+            "ptx-jit",
+            format!("unknown whether driver {v} JIT-compiles PTX built by CUDA {toolkit}: no minimum driver for CUDA {ma}.{mi} is known (it supports {}); SASS for the GPU's arch needs no JIT{}", jit_ceiling(v), hint.replacen(": add", "; add", 1)),
+        )),
+        _ => {}
     }
     out
 }
@@ -317,13 +381,35 @@ mod tests {
     #[test]
     fn minimums_and_jit_ceiling() {
         let v = |s| CudaVersion::parse(s).unwrap();
-        assert_eq!(minimum_for(&v("12.4.131")).unwrap().0.to_string(), "550.54.14");
-        assert_eq!(
-            minimum_for(&v("13.5.37")).unwrap().0.to_string(),
-            "580",
-            "unverified rows fall back to the baseline"
-        );
-        assert_eq!(newest_cuda(&DriverVersion::parse("580.159.04").unwrap()), Some((13, 0)));
-        assert_eq!(newest_cuda(&DriverVersion::parse("535.104.05").unwrap()), Some((12, 2)));
+        let d = |s| DriverVersion::parse(s).unwrap();
+        assert_eq!(minimum_for(&v("12.4.131")).unwrap().to_string(), "550.54.14");
+        assert_eq!(minimum_for(&v("13.5.37")), None, "no source gives 13.5's minimum");
+        assert_eq!(baseline(13).unwrap().to_string(), "580");
+        assert_eq!(newest_cuda(&d("580.159.04")), Some((13, 0)));
+        assert_eq!(newest_cuda(&d("535.104.05")), Some((12, 2)));
+        assert_eq!(jit_ceiling(&d("580.159.04")), "CUDA <= 13.0");
+        assert_eq!(jit_ceiling(&d("610.43.02")), "CUDA <= 13.3; 13.4 and newer: unknown");
+        assert_eq!(jit_ceiling(&d("100")), "no CUDA release cuda-build knows");
+    }
+
+    #[test]
+    fn ptx_jit_is_yes_no_or_unknown() {
+        let v = |s| CudaVersion::parse(s).unwrap();
+        let d = |s| DriverVersion::parse(s).unwrap();
+        // Measured on an H200 with 580.159.04: 13.5's PTX fails (CUDA_ERROR_UNSUPPORTED_PTX_VERSION)
+        // and 12.4's is JIT-compiled; 13.1 already needs 590.44.01, so 13.5 cannot need less.
+        assert_eq!(ptx_jit(&d("580.159.04"), &v("13.5.37")), PtxJit::No);
+        assert_eq!(ptx_jit(&d("580.159.04"), &v("12.4.131")), PtxJit::Yes(d("550.54.14")));
+        assert_eq!(ptx_jit(&d("580.159.04"), &v("13.0.88")), PtxJit::Yes(d("580.65.06")));
+        assert_eq!(ptx_jit(&d("595.45.04"), &v("13.3.73")), PtxJit::No);
+        // Newer than every known minimum: 13.4 and 13.5 have none, so no prediction.
+        for driver in ["610.43.02", "700.10.01"] {
+            assert_eq!(ptx_jit(&d(driver), &v("13.5.37")), PtxJit::Unknown, "{driver}");
+            assert_eq!(ptx_jit(&d(driver), &v("13.4.92")), PtxJit::Unknown, "{driver}");
+            assert_eq!(ptx_jit(&d(driver), &v("13.3.73")), PtxJit::Yes(d("610.43.02")), "{driver}");
+        }
+        // A toolkit newer than the tables, on a driver that fails a known release below it.
+        assert_eq!(ptx_jit(&d("580.159.04"), &v("14.0.1")), PtxJit::No);
+        assert_eq!(ptx_jit(&d("700.10.01"), &v("14.0.1")), PtxJit::Unknown);
     }
 }

@@ -1,5 +1,6 @@
-//! A small JSON reader for `version.json`: enough to walk objects and read strings,
-//! so the default build needs no serde. Depth is bounded; errors are strings.
+//! A small JSON reader for `version.json` (enough to walk objects and read strings) and
+//! writer for the doctor's report, so the default build needs no serde. Depth is bounded;
+//! errors are strings.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +28,91 @@ impl Value {
             _ => None,
         }
     }
+}
+
+impl Value {
+    /// A string value.
+    pub(crate) fn str(s: impl Into<String>) -> Value {
+        Value::Str(s.into())
+    }
+
+    /// A string, or `null`.
+    pub(crate) fn opt_str(s: Option<impl Into<String>>) -> Value {
+        s.map_or(Value::Null, Value::str)
+    }
+
+    /// An object of these fields (written in key order, as `serde_json`'s default map does).
+    pub(crate) fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+        Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    /// Indented by two spaces per level: the layout of `serde_json`'s `to_string_pretty`, so
+    /// the doctor's `--json` output stayed byte for byte what it was when serde wrote it.
+    pub(crate) fn to_pretty(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, 0);
+        out
+    }
+
+    fn write(&self, out: &mut String, level: usize) {
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Number(n) => out.push_str(n),
+            Value::Str(s) => write_str(out, s),
+            Value::Array(items) if items.is_empty() => out.push_str("[]"),
+            Value::Object(map) if map.is_empty() => out.push_str("{}"),
+            Value::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    indent(out, level + 1);
+                    v.write(out, level + 1);
+                }
+                out.push('\n');
+                indent(out, level);
+                out.push(']');
+            }
+            Value::Object(map) => {
+                out.push('{');
+                for (i, (k, v)) in map.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    indent(out, level + 1);
+                    write_str(out, k);
+                    out.push_str(": ");
+                    v.write(out, level + 1);
+                }
+                out.push('\n');
+                indent(out, level);
+                out.push('}');
+            }
+        }
+    }
+}
+
+fn indent(out: &mut String, level: usize) {
+    for _ in 0..level {
+        out.push_str("  ");
+    }
+}
+
+/// A JSON string literal: `"` and `\\` escaped, control characters as escapes, the rest as is.
+fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 const MAX_DEPTH: usize = 64;
@@ -197,6 +283,23 @@ mod tests {
     fn walks_nested_objects() {
         let v = parse(r#"{"a": {"b": "c\"d", "n": [1, -2.5e3, true, null]}}"#).unwrap();
         assert_eq!(v.get("a").and_then(|a| a.get("b")).and_then(Value::as_str), Some("c\"d"));
+    }
+
+    #[test]
+    fn writes_what_it_reads_in_serde_jsons_pretty_layout() {
+        let v = Value::object([
+            ("b", Value::Array(vec![Value::Bool(true), Value::Null, Value::Number("-2.5e3".into())])),
+            ("a", Value::str("q\"\\ \n\t\u{1} é")),
+            ("e", Value::Array(Vec::new())),
+            ("o", Value::object([])),
+            ("n", Value::opt_str(None::<String>)),
+        ]);
+        let text = v.to_pretty();
+        assert_eq!(
+            text,
+            "{\n  \"a\": \"q\\\"\\\\ \\n\\t\\u0001 é\",\n  \"b\": [\n    true,\n    null,\n    -2.5e3\n  ],\n  \"e\": [],\n  \"n\": null,\n  \"o\": {}\n}"
+        );
+        assert_eq!(parse(&text).unwrap(), v);
     }
 
     #[test]

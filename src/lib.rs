@@ -116,6 +116,7 @@ mod fuzz;
 pub mod host;
 mod json;
 mod probe;
+mod report;
 mod run;
 pub mod toolkit;
 pub mod torch;

@@ -49,7 +49,15 @@ impl Default for Probe {
 }
 
 /// Everything a probe found: each candidate with its verdict, the checks, and the
-/// chosen toolkit or the error. The doctor prints this.
+/// chosen toolkit or the error. The doctor prints this, as text (`Display`) or JSON
+/// ([`Report::to_json`]); a project's own tool prints the same:
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().version_req(">=12").report();
+/// println!("{report}"); // what `doctor` prints
+/// println!("{}", report.to_json()); // what `doctor --json` prints
+/// std::process::exit(if report.ok() { 0 } else { 1 });
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Report {
@@ -795,10 +803,7 @@ fn versions_line(t: &Toolkit, lt: Option<&Libtorch>, d: &Driver) -> String {
         None => "no libtorch".into(),
     };
     let driver = match &d.version {
-        Some(v) => format!(
-            "driver {v} (runs CUDA <= {})",
-            driver::newest_cuda(v).map_or_else(|| "?".to_owned(), |(a, b)| format!("{a}.{b}"))
-        ),
+        Some(v) => format!("driver {v} (runs {})", driver::jit_ceiling(v)),
         None => "no driver seen".into(),
     };
     format!("toolkit (nvcc) CUDA {}; {torch}; {driver}", t.version)

@@ -289,7 +289,8 @@ pub(crate) fn local_cuda(version: &str) -> Option<Option<CudaVersion>> {
     Some(Some(CudaVersion::new(ma.parse().ok()?, mi.parse().ok()?)))
 }
 
-/// The `PyTorch` version each tch / torch-sys release expects (cuda-facts section 7).
+/// The `PyTorch` version each tch / torch-sys release expects: torch-sys's `TORCH_VERSION`
+/// (sources in `docs/compatibility.md` section 6).
 pub const TCH_EXPECTS: &[(&str, &str)] = &[
     ("0.17", "2.4.0"),
     ("0.18.0", "2.5.0"),

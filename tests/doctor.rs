@@ -2,10 +2,14 @@
 
 mod common;
 
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use common::{nvcc_says, real_nvcc};
+use cuda_build::{Env, Probe};
 use serde_json::Value;
 
 fn doctor() -> Command {
@@ -98,4 +102,82 @@ fn text_report_and_require() {
     let out = doctor().arg("--bogus").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument \"--bogus\""));
+}
+
+/// The doctor run with exactly `vars` and `args`, and the same probe in this process: its
+/// stdout is `Report`'s `Display` or `Report::to_json` plus a newline, its status `Report::ok`.
+fn prints_what_the_report_says(vars: &[(&str, String)], args: &[&str]) {
+    let mut cmd = doctor();
+    cmd.envs(vars.iter().map(|(k, v)| (*k, v))).args(args);
+    let out = cmd.output().unwrap();
+    let mut probe = Probe::new();
+    probe.env(Env::from_vars(vars.iter().map(|(k, v)| (*k, v))));
+    if let Some(i) = args.iter().position(|a| *a == "--require") {
+        probe.version_req(args[i + 1]);
+    }
+    if args.contains(&"--libtorch") {
+        probe.libtorch(true);
+    }
+    let report = probe.report();
+    let expected = if args.contains(&"--json") { report.to_json() } else { report.to_string() };
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{expected}\n"), "{args:?}");
+    assert_eq!(out.status.code(), Some(if report.ok() { 0 } else { 1 }), "{args:?}");
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    if args.contains(&"--json") {
+        // JSON that any reader parses, with the fields the README calls stable.
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for key in ["ok", "toolkit", "candidates", "checks", "host_compiler", "driver", "required", "searched"] {
+            assert!(v.get(key).is_some(), "{key} missing: {v:#}");
+        }
+    }
+}
+
+#[test]
+fn display_and_to_json_are_what_the_doctor_prints() {
+    let missing = [("CUDA_PATH", "/nonexistent/cuda-12.4".to_owned())];
+    prints_what_the_report_says(&missing, &[]);
+    prints_what_the_report_says(&missing, &["--json"]);
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let path = [("PATH", format!("{}:/usr/bin:/bin", nvcc.parent().unwrap().display()))];
+    for args in [&[][..], &["--json"], &["--require", ">=14"], &["--json", "--require", ">=12, <14"], &["--libtorch"]] {
+        prints_what_the_report_says(&path, args);
+    }
+}
+
+/// `doctor | head -1`: a reader that has gone is no failure (it panicked with a backtrace).
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let expected = |vars: &[(&str, &str)]| {
+        let ok = Probe::new().env(Env::from_vars(vars.iter().copied())).report().ok();
+        Some(if ok { 0 } else { 1 })
+    };
+    let vars = [("CUDA_PATH", "/nonexistent/cuda")];
+    for json in [false, true] {
+        // A socket whose other end is closed before the doctor starts: every write is EPIPE.
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        drop(ours);
+        let mut cmd = doctor();
+        cmd.envs(vars).stdout(Stdio::from(OwnedFd::from(theirs))).stderr(Stdio::piped());
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), expected(&vars), "json: {json}");
+    }
+    // A real pipe, as a shell makes it: the reader (`true`) has exited before the doctor writes.
+    let exe = doctor().get_program().to_owned();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("(sleep 1; \"$0\"; echo \"doctor exit $?\" >&2) | true")
+        .arg(&exe)
+        .env_clear()
+        .envs(vars)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(stderr, format!("doctor exit {}\n", expected(&vars).unwrap()), "no panic, no message");
 }

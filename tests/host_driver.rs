@@ -191,6 +191,111 @@ fn proc_and_nvidia_smi_of_several_driver_generations() {
     assert!(d.message.contains("minor-version compatibility"), "{}", d.message);
 }
 
+/// `/proc/driver/nvidia/version` and `nvidia-smi` as the H200 machine printed them (driver
+/// 580.159.04, CUDA 13.0 driver API), where 13.5's PTX failed with CUDA_ERROR_UNSUPPORTED_PTX_VERSION.
+const H200_PROC: &str = "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build  (nixbld@)  \nGCC version:  gcc version 15.3.0 (GCC) \n";
+const H200_SMI: &str = "echo 'NVIDIA H200, 580.159.04, 9.0'";
+
+/// A doctor's report on a fake toolkit of `version` with this driver.
+fn driver_report(version: &str, proc: &str, smi_body: &str) -> cuda_build::Report {
+    let fs = Fake::new();
+    fs.nvidia_root("/cuda", version);
+    compiler(&fs, "g++", &gcc_version(12));
+    fs.file("/proc/driver/nvidia/version", proc);
+    smi(&fs, smi_body);
+    probe(&fs, &[])
+}
+
+fn check<'a>(r: &'a cuda_build::Report, name: &str) -> &'a cuda_build::Check {
+    r.checks.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no {name} check: {:#?}", r.checks))
+}
+
+#[test]
+fn the_doctor_gives_the_ptx_jit_answer_for_the_h200_driver() {
+    // 13.5 on driver 580: SASS runs (minor-version compatibility), PTX cannot be JIT-compiled.
+    let r = driver_report("13.5.37", H200_PROC, H200_SMI);
+    let d = check(&r, "driver");
+    assert_eq!(d.status, Status::Ok, "{}", d.message);
+    assert!(
+        d.message.contains("runs SASS built by CUDA 13.5.37 through minor-version compatibility (>= 580 for 13.x)")
+            && d.message.contains("PTX built by it cannot be JIT-compiled by this driver (it supports CUDA <= 13.0)"),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("runs CUDA 13.5.37 programs"), "{}", d.message);
+    let jit = check(&r, "ptx-jit");
+    assert_eq!(jit.status, Status::Warn, "{}", jit.message);
+    assert!(
+        jit.message.starts_with(
+            "PTX built by CUDA 13.5.37 cannot be JIT-compiled by driver 580.159.04 (it supports CUDA <= 13.0)"
+        ) && jit.message.contains("CUDA_ERROR_UNSUPPORTED_PTX_VERSION")
+            && jit.message.ends_with("e.g. CUDAARCHS=\"90-real\""),
+        "{}",
+        jit.message
+    );
+    assert!(r.ok(), "a warning, not an error: {:#?}", r.checks);
+    // What a tool prints: the same finding in the text and in the JSON.
+    let text = r.to_string();
+    assert!(text.contains("\n  driver:    580.159.04 (from /proc/driver/nvidia/version)"), "{text}");
+    assert!(text.contains("\n  gpu:       NVIDIA H200 (compute capability 9.0)"), "{text}");
+    assert!(text.contains(&format!("\n  [WARN ] ptx-jit: {}", jit.message)), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(json["driver"]["version"], "580.159.04");
+    assert_eq!(json["driver"]["gpus"][0]["compute_cap"], "9.0");
+    let found = json["checks"].as_array().unwrap().iter().find(|c| c["name"] == "ptx-jit").unwrap();
+    assert_eq!((found["status"].as_str(), found["message"].as_str()), (Some("warn"), Some(jit.message.as_str())));
+
+    // 12.4 on the same driver: its minimum is known and met, PTX included (JIT measured there).
+    let r = driver_report("12.4.131", H200_PROC, H200_SMI);
+    let d = check(&r, "driver");
+    assert!(d.message.contains("runs CUDA 12.4.131 programs, PTX included (needs >= 550.54.14)"), "{}", d.message);
+    let jit = check(&r, "ptx-jit");
+    assert_eq!(jit.status, Status::Ok);
+    assert_eq!(jit.message, "driver 580.159.04 JIT-compiles PTX built by CUDA 12.4.131 (needs >= 550.54.14)");
+}
+
+#[test]
+fn no_known_minimum_for_13_5_means_unknown_not_a_failure() {
+    // The H200's lines with 13.3's minimum driver (610.43.02): newer than every minimum cuda-build
+    // knows, and NVIDIA's table for 13.4/13.5 was not found, so whether it JITs 13.5 PTX is unknown.
+    let r = driver_report(
+        "13.5.37",
+        &H200_PROC.replace("580.159.04", "610.43.02"),
+        &H200_SMI.replace("580.159.04", "610.43.02"),
+    );
+    let d = check(&r, "driver");
+    assert_eq!(d.status, Status::Ok, "{}", d.message);
+    assert!(d.message.contains("whether this driver JIT-compiles PTX built by it is unknown"), "{}", d.message);
+    let jit = check(&r, "ptx-jit");
+    assert_eq!(jit.status, Status::Ok, "{}", jit.message);
+    assert!(
+        jit.message.starts_with("unknown whether driver 610.43.02 JIT-compiles PTX built by CUDA 13.5.37")
+            && jit.message.contains("(it supports CUDA <= 13.3; 13.4 and newer: unknown)")
+            && !jit.message.contains("cannot"),
+        "{}",
+        jit.message
+    );
+    // 13.3 on that driver: known, met.
+    let r = driver_report("13.0.48", &H200_PROC.replace("580.159.04", "610.43.02"), "exit 1");
+    assert_eq!(
+        check(&r, "ptx-jit").message,
+        "driver 610.43.02 JIT-compiles PTX built by CUDA 13.0.48 (needs >= 580.65.06)"
+    );
+    // No driver seen: the SASS minimum, and the PTX one said to be unknown.
+    let fs = Fake::new();
+    fs.nvidia_root("/cuda", "13.5.37");
+    compiler(&fs, "g++", &gcc_version(12));
+    let r = probe(&fs, &[]);
+    let d = check(&r, "driver");
+    assert!(
+        d.message.contains("need driver >= 580 to run their SASS")
+            && d.message.contains("the driver that JIT-compiles their PTX is unknown"),
+        "{}",
+        d.message
+    );
+    assert!(r.checks.iter().all(|c| c.name != "ptx-jit"), "no driver, no JIT answer: {:#?}", r.checks);
+}
+
 #[test]
 fn missing_garbage_or_hanging_nvidia_smi_means_no_driver_seen() {
     for (body, note) in [
@@ -302,6 +407,15 @@ fn gpus_present_become_the_default_archs_and_ptx_jit_is_warned() {
     // 13.5's PTX cannot be JIT-compiled by a 13.0 driver (seen on the real H200).
     let w = c.warnings.iter().find(|w| w.starts_with("PTX built by CUDA 13.5.37")).expect("ptx-jit warning");
     assert!(w.contains("driver 580.159.04 (it supports CUDA <= 13.0)"), "{w}");
+
+    // A driver newer than every known minimum: no prediction, so no warning on every build.
+    let fs3 = Fake::new();
+    smi(&fs3, "echo 'NVIDIA H200, 610.43.02, 9.0'");
+    let path = PathBuf::from(format!("{}:{}", fs3.path("/bin").display(), real_path().display()));
+    let cuda = compile_env("13.5", &[("PATH", path)]).unwrap();
+    let c = cuda.kernels().file(&k).out_dir(dir.path().join("out3")).compile().unwrap();
+    assert_eq!(c.archs.names(), ["sm_90", "compute_90"], "PTX in the build, and the driver seen");
+    assert!(!c.warnings.iter().any(|w| w.contains("PTX")), "{:?}", c.warnings);
 
     // A GPU newer than the toolkit: newest SASS plus PTX, with a warning.
     let fs2 = Fake::new();
