@@ -3,10 +3,13 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use crate::probe::Search;
+use crate::fsx::FileError;
+use crate::host::{HostError, Rejection};
+pub use crate::run::{ToolError, ToolProblem};
+use crate::toolkit::Search;
 use crate::version::CudaVersion;
+pub use crate::version::ParseError;
 
 /// Everything that can stop a probe or an emit.
 #[derive(Debug)]
@@ -106,16 +109,7 @@ pub enum Error {
         output: String,
     },
     /// No host compiler nvcc accepts: checked before nvcc runs.
-    HostCompiler {
-        /// The toolkit's version.
-        toolkit: CudaVersion,
-        /// The compiler found, if any.
-        found: Option<Box<crate::host::HostCompiler>>,
-        /// What is wrong.
-        problem: String,
-        /// The exact fix.
-        fix: String,
-    },
+    HostCompiler(Box<Rejection>),
     /// libtorch does not fit the toolkit (CUDA major differs, CPU-only build) or could not be found as asked.
     Libtorch(String),
     /// A tool other than nvcc (ar, nvcc's queries) failed, hung, or could not start.
@@ -174,80 +168,6 @@ pub(crate) fn short(text: &str) -> String {
     let head: String = text.chars().take(ECHO_MAX).collect();
     format!("{head}... ({n} characters)")
 }
-
-/// A text (tool output, version file, variable) that could not be parsed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParseError {
-    /// What was being parsed (`"cuda.h CUDA_VERSION"`).
-    pub what: String,
-    /// The offending input (shortened).
-    pub input: String,
-    /// Why it was rejected.
-    pub reason: String,
-}
-
-impl ParseError {
-    pub(crate) fn new(what: &str, input: &str, reason: &str) -> Self {
-        let mut short: String = input.chars().take(120).collect();
-        if short.len() < input.len() {
-            short.push('…');
-        }
-        ParseError { what: what.to_owned(), input: short, reason: reason.to_owned() }
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot parse {} {:?}: {}", self.what, self.input, self.reason)
-    }
-}
-
-impl std::error::Error for ParseError {}
-
-/// An external tool (nvcc, ...) that could not be run, failed, or hung.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ToolError {
-    /// The program, as run.
-    pub program: PathBuf,
-    /// Its arguments.
-    pub args: Vec<String>,
-    /// What went wrong.
-    pub problem: ToolProblem,
-}
-
-/// What went wrong with a tool.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ToolProblem {
-    /// It could not be started (missing, not executable, ...).
-    Spawn(String),
-    /// It ran past the timeout and was killed.
-    Timeout(Duration),
-    /// It exited unsuccessfully.
-    Failed {
-        /// The exit status, in words.
-        status: String,
-        /// What it printed on stderr.
-        stderr: String,
-    },
-}
-
-impl fmt::Display for ToolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cmd = std::iter::once(self.program.display().to_string())
-            .chain(self.args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(" ");
-        match &self.problem {
-            ToolProblem::Spawn(e) => write!(f, "`{cmd}` could not be run: {e}"),
-            ToolProblem::Timeout(t) => write!(f, "`{cmd}` did not finish within {} s and was killed", t.as_secs()),
-            ToolProblem::Failed { status, stderr } if stderr.is_empty() => write!(f, "`{cmd}` failed ({status})"),
-            ToolProblem::Failed { status, stderr } => write!(f, "`{cmd}` failed ({status}): {stderr}"),
-        }
-    }
-}
-
-impl std::error::Error for ToolError {}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -335,9 +255,7 @@ impl fmt::Display for Error {
                 writeln!(f, "  command: {command}")?;
                 write!(f, "{}", output.trim_end())
             }
-            Error::HostCompiler { toolkit, problem, fix, .. } => {
-                write!(f, "no host C++ compiler that CUDA {toolkit} accepts: {problem}\n  fix: {fix}")
-            }
+            Error::HostCompiler(r) => write!(f, "{r}"),
             Error::Libtorch(m) => f.write_str(m),
             Error::Tool(e) => write!(f, "{e}"),
             Error::Launcher { variable, value, reason } => {
@@ -362,6 +280,38 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl From<FileError> for Error {
+    fn from(e: FileError) -> Self {
+        Error::Io { action: e.action, path: e.path, error: e.error }
+    }
+}
+
+impl From<HostError> for Error {
+    fn from(e: HostError) -> Self {
+        match e {
+            HostError::Rejected(r) => Error::HostCompiler(Box::new(r)),
+            HostError::Tool(t) => Error::Tool(t),
+        }
+    }
+}
+
+impl From<Search> for Error {
+    /// A failed search: explicit when a variable named the toolkit, no match when toolkits
+    /// were found, else not found.
+    fn from(search: Search) -> Self {
+        let explicit = search.candidates.iter().any(|c| c.source.is_explicit());
+        let found = search.candidates.iter().any(|c| c.layout.is_some());
+        let boxed = Box::new(search);
+        if explicit {
+            Error::Explicit(boxed)
+        } else if found {
+            Error::NoMatch(boxed)
+        } else {
+            Error::NotFound(boxed)
+        }
+    }
+}
 
 impl Error {
     /// The search behind a toolkit error: every candidate with the reason it was refused.

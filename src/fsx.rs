@@ -4,10 +4,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+/// A file operation that failed; `crate::Error::Io` carries it to the user.
+#[derive(Debug)]
+pub(crate) struct FileError {
+    pub action: &'static str,
+    pub path: PathBuf,
+    pub error: String,
+}
 
-fn io_err(action: &'static str, path: &Path, e: std::io::Error) -> Error {
-    Error::Io { action, path: path.to_path_buf(), error: e.to_string() }
+fn io_err(action: &'static str, path: &Path, e: std::io::Error) -> FileError {
+    FileError { action, path: path.to_path_buf(), error: e.to_string() }
 }
 
 /// Temp files start with this and have no extension: every output cuda-build writes ends in
@@ -53,16 +59,16 @@ pub(crate) fn file_sig(path: &Path) -> Option<String> {
     Some(format!("{}.{:09} {}", t.as_secs(), t.subsec_nanos(), m.len()))
 }
 
-pub(crate) fn create_dir_all(dir: &Path) -> Result<(), Error> {
+pub(crate) fn create_dir_all(dir: &Path) -> Result<(), FileError> {
     fs::create_dir_all(dir).map_err(|e| io_err("create directory", dir, e))
 }
 
-pub(crate) fn rename(from: &Path, to: &Path) -> Result<(), Error> {
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<(), FileError> {
     fs::rename(from, to).map_err(|e| io_err("rename into", to, e))
 }
 
 /// Writes `bytes` to `path` atomically.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     if let Some(dir) = path.parent() {
         create_dir_all(dir)?;
     }
@@ -72,7 +78,7 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Writes only when the content differs, so cargo sees no change on a no-op build.
-pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, Error> {
+pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, FileError> {
     if fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(false);
     }

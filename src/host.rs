@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::compat;
 use crate::env::Env;
-use crate::error::Error;
 use crate::run::Cmd;
+use crate::run::ToolError;
 use crate::toolkit::Toolkit;
 use crate::version::CudaVersion;
 
@@ -60,6 +60,35 @@ pub struct HostCompiler {
     pub supported: bool,
     /// The newest major of this family the toolkit accepts, when known.
     pub newest_supported: Option<u32>,
+}
+
+/// No host compiler this toolkit accepts, found before nvcc runs: what was found (if
+/// anything), what is wrong, and the exact fix. [`crate::Error::HostCompiler`] wraps it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Rejection {
+    /// The toolkit's version.
+    pub toolkit: CudaVersion,
+    /// The compiler found, if any.
+    pub found: Option<Box<HostCompiler>>,
+    /// What is wrong.
+    pub problem: String,
+    /// The exact fix.
+    pub fix: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "no host C++ compiler that CUDA {} accepts: {}\n  fix: {}", self.toolkit, self.problem, self.fix)
+    }
+}
+
+/// What choosing a host compiler can fail with.
+#[derive(Debug)]
+pub(crate) enum HostError {
+    Rejected(Rejection),
+    /// A compiler's `--version` could not be run.
+    Tool(ToolError),
 }
 
 /// Parses `--version` output of gcc, clang, Apple clang, icpx, nvc++.
@@ -176,9 +205,9 @@ fn inspect(
     source: &str,
     toolkit: &Toolkit,
     timeout: Duration,
-) -> Result<HostCompiler, Error> {
+) -> Result<HostCompiler, HostError> {
     let text = crate::cache::get_or(env, "host --version", program, || {
-        let out = Cmd::new(program).arg("--version").output(timeout).map_err(Error::Tool)?;
+        let out = Cmd::new(program).arg("--version").output(timeout).map_err(HostError::Tool)?;
         Ok(format!("{}\n{}", out.stdout, out.stderr))
     })?;
     let (kind, version) = parse_version_output(&text);
@@ -224,7 +253,7 @@ pub(crate) fn select(
     builder: Option<&Path>,
     allow_unsupported: bool,
     timeout: Duration,
-) -> Result<Selection, Error> {
+) -> Result<Selection, HostError> {
     let explicit = env
         .get("NVCC_CCBIN")
         .map(|v| (PathBuf::from(v), "NVCC_CCBIN"))
@@ -237,11 +266,13 @@ pub(crate) fn select(
         env.which(name)
     };
     if let Some((value, source)) = explicit {
-        let path = find(&value).ok_or_else(|| Error::HostCompiler {
-            toolkit: toolkit.version,
-            found: None,
-            problem: format!("{source}={} is not a program on PATH", value.display()),
-            fix: format!("point {source} at an installed C++ compiler, e.g. {source}=g++-12"),
+        let path = find(&value).ok_or_else(|| {
+            HostError::Rejected(Rejection {
+                toolkit: toolkit.version,
+                found: None,
+                problem: format!("{source}={} is not a program on PATH", value.display()),
+                fix: format!("point {source} at an installed C++ compiler, e.g. {source}=g++-12"),
+            })
         })?;
         let c = inspect(env, &path, source, toolkit, timeout)?;
         if !c.supported && !allow_unsupported {
@@ -255,12 +286,12 @@ pub(crate) fn select(
         None => (["g++", "c++", "clang++"].iter().find_map(|n| find(Path::new(n))), "PATH".to_owned()),
     };
     let Some(default_path) = default_path else {
-        return Err(Error::HostCompiler {
+        return Err(HostError::Rejected(Rejection {
             toolkit: toolkit.version,
             found: None,
             problem: "no C++ compiler found (looked for CXX, then g++, c++, clang++ on PATH)".into(),
             fix: "install one nvcc accepts (Debian/Ubuntu: apt install g++), or set NVCC_CCBIN".into(),
-        });
+        }));
     };
     let default = inspect(env, &default_path, &source, toolkit, timeout)?;
     if default.supported || allow_unsupported {
@@ -293,7 +324,7 @@ pub(crate) fn select(
     Err(unsupported(toolkit, &default, Some(prefix), false))
 }
 
-fn unsupported(toolkit: &Toolkit, c: &HostCompiler, looked_for: Option<&str>, explicit: bool) -> Error {
+fn unsupported(toolkit: &Toolkit, c: &HostCompiler, looked_for: Option<&str>, explicit: bool) -> HostError {
     let version = c.version.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
     let newest = c.newest_supported.map_or_else(|| "unknown".to_owned(), |m| m.to_string());
     let mut problem = format!(
@@ -317,7 +348,7 @@ fn unsupported(toolkit: &Toolkit, c: &HostCompiler, looked_for: Option<&str>, ex
     let fix = format!(
         "{install}; or set NVCC_CCBIN to a supported compiler; or accept the risk with Kernels::allow_unsupported_compiler(true) / CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER=1 (nvcc's -allow-unsupported-compiler: compilation or the program may fail on the newer compiler's headers)"
     );
-    Error::HostCompiler { toolkit: toolkit.version, found: Some(Box::new(c.clone())), problem, fix }
+    HostError::Rejected(Rejection { toolkit: toolkit.version, found: Some(Box::new(c.clone())), problem, fix })
 }
 
 #[cfg(test)]

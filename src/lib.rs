@@ -128,6 +128,6 @@ pub use cuda::{Cuda, Cudart, VERSION_VAR};
 pub use emit::Directive;
 pub use env::Env;
 pub use error::{Error, ParseError, PathProblem, ToolError, ToolProblem};
-pub use probe::{Probe, Report, Search, DEFAULT_TOOL_TIMEOUT};
-pub use toolkit::{Candidate, Refusal, Source, Toolkit, VersionSource};
+pub use probe::{Probe, Report, DEFAULT_TOOL_TIMEOUT};
+pub use toolkit::{Candidate, Refusal, Search, Source, Toolkit, VersionSource};
 pub use version::{CudaVersion, VersionReq};

@@ -1,6 +1,7 @@
 //! Running external tools: no shell, a timeout, bounded output, and errors that name the tool.
 
 use std::ffi::OsString;
+use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -8,7 +9,50 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
-use crate::error::{ToolError, ToolProblem};
+/// An external tool (nvcc, ...) that could not be run, failed, or hung.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ToolError {
+    /// The program, as run.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// What went wrong.
+    pub problem: ToolProblem,
+}
+
+/// What went wrong with a tool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ToolProblem {
+    /// It could not be started (missing, not executable, ...).
+    Spawn(String),
+    /// It ran past the timeout and was killed.
+    Timeout(Duration),
+    /// It exited unsuccessfully.
+    Failed {
+        /// The exit status, in words.
+        status: String,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+}
+
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cmd = std::iter::once(self.program.display().to_string())
+            .chain(self.args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        match &self.problem {
+            ToolProblem::Spawn(e) => write!(f, "`{cmd}` could not be run: {e}"),
+            ToolProblem::Timeout(t) => write!(f, "`{cmd}` did not finish within {} s and was killed", t.as_secs()),
+            ToolProblem::Failed { status, stderr } if stderr.is_empty() => write!(f, "`{cmd}` failed ({status})"),
+            ToolProblem::Failed { status, stderr } => write!(f, "`{cmd}` failed ({status}): {stderr}"),
+        }
+    }
+}
+
+impl std::error::Error for ToolError {}
 
 /// Output beyond this is dropped (a tool that floods its output must not exhaust memory).
 const MAX_OUTPUT: u64 = 4 << 20;

@@ -2,7 +2,34 @@
 
 use std::fmt;
 
-use crate::error::ParseError;
+/// A text (tool output, version file, variable) that could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    /// What was being parsed (`"cuda.h CUDA_VERSION"`).
+    pub what: String,
+    /// The offending input (shortened).
+    pub input: String,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(what: &str, input: &str, reason: &str) -> Self {
+        let mut short: String = input.chars().take(120).collect();
+        if short.len() < input.len() {
+            short.push('…');
+        }
+        ParseError { what: what.to_owned(), input: short, reason: reason.to_owned() }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot parse {} {:?}: {}", self.what, self.input, self.reason)
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 /// A CUDA toolkit version: `12.4.131` from nvcc, or `12.4` from `cuda.h` (no patch).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -324,7 +324,7 @@ pub(crate) fn archive(env: &crate::Env, lib: &Path, objects: &[&Path], timeout: 
         cmd.arg(o);
     }
     cmd.success(timeout).map_err(Error::Tool)?;
-    fsx::rename(&tmp, lib)
+    Ok(fsx::rename(&tmp, lib)?)
 }
 
 #[cfg(test)]

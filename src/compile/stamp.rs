@@ -93,7 +93,7 @@ pub(crate) fn write(path: &Path, s: &Stamp) -> Result<(), Error> {
         let sig = if sig.is_empty() { CHANGED } else { sig };
         let _ = writeln!(text, "dep {sig}\t{}", d.display());
     }
-    fsx::write_atomic(path, text.as_bytes())
+    Ok(fsx::write_atomic(path, text.as_bytes())?)
 }
 
 pub(crate) fn read(path: &Path) -> Option<Stamp> {

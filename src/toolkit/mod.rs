@@ -2,11 +2,14 @@
 
 pub(crate) mod layout;
 pub(crate) mod locate;
+pub(crate) mod search;
+
+pub use search::Search;
 
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::error::ToolError;
+use crate::run::ToolError;
 use crate::version::{CudaVersion, VersionReq};
 
 /// Where a candidate toolkit came from. Ranked: explicit variables first, then `PATH`,
