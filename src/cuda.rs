@@ -98,7 +98,7 @@ impl Cuda {
     ///
     /// ```no_run
     /// let mut cuda = cuda_build::Probe::new().find_or_exit();
-    /// cuda.link_cudart(cuda_build::Cudart::Shared).link_lib("cublas").rpath(true).emit();
+    /// cuda.link_cudart(cuda_build::Cudart::Shared).link_lib("cublas").rpath(true).emit_or_exit();
     /// ```
     /// Where only a versioned file exists (the wheels' `libcublas.so.13`), that exact file is linked.
     pub fn link_lib(&mut self, name: &str) -> &mut Self {
@@ -131,7 +131,7 @@ impl Cuda {
     /// ```no_run
     /// // build.rs of the binary crate that depends on the library crate
     /// let mut cuda = cuda_build::Probe::new().find_or_exit();
-    /// cuda.link_cudart(cuda_build::Cudart::Shared).rpath(true).emit();
+    /// cuda.link_cudart(cuda_build::Cudart::Shared).rpath(true).emit_or_exit();
     /// ```
     pub fn rpath(&mut self, on: bool) -> &mut Self {
         self.rpath = on;
@@ -227,18 +227,19 @@ impl Cuda {
         only.link_directives()
     }
 
-    /// Prints [`Cuda::directives`], or the error, for a result-returning build script.
+    /// Prints [`Cuda::directives`]; returns the error without printing it, for a build
+    /// script that decides itself (most call [`Cuda::emit_or_exit`]).
     ///
     /// # Errors
     /// As [`Cuda::directives`].
-    pub fn try_emit(&self) -> Result<(), Error> {
+    pub fn emit(&self) -> Result<(), Error> {
         emit::print(&self.directives()?);
         Ok(())
     }
 
     /// Prints [`Cuda::directives`]; on error prints it as a cargo error and exits with status 1.
-    pub fn emit(&self) {
-        if let Err(e) = self.try_emit() {
+    pub fn emit_or_exit(&self) {
+        if let Err(e) = self.emit() {
             emit::exit_with_error(&self.env, &e);
         }
     }

@@ -91,7 +91,7 @@ pub(crate) fn path_str(path: &Path) -> Result<String, Error> {
 }
 
 /// Prints directives to stdout, where cargo reads them. A build script prints from several
-/// places (`Kernels::compile_or_exit`, `Cuda::emit`), so each line is printed once per process:
+/// places (`Kernels::compile_or_exit`, `Cuda::emit_or_exit`), so each line is printed once per process:
 /// one link line per library, always. rustc refuses a library named twice with modifiers
 /// (`dylib:+verbatim=libcudart.so.13` twice: "overriding linking modifiers from command line is
 /// not supported"), and the same library linked two ways (`static=cudart_static` then
@@ -251,7 +251,7 @@ mod tests {
         let search = Directive::LinkSearch("/cuda/lib".into());
         let rpath = Directive::LinkArg("-Wl,-rpath,/cuda/lib".into());
         let verbatim = lib("dylib:+verbatim", "libcudart.so.13");
-        // Kernels::compile_or_exit, then Cuda::emit asking for the same runtime.
+        // Kernels::compile_or_exit, then Cuda::emit_or_exit asking for the same runtime.
         let first = p.admit(&[lib("static", "k"), search.clone(), verbatim.clone(), rpath.clone()]);
         assert_eq!(first.len(), 4);
         let second = p.admit(&[search, verbatim, rpath, Directive::Cfg { name: "cuda".into(), value: None }]);
@@ -265,7 +265,7 @@ mod tests {
     #[test]
     fn a_static_library_is_repeated_after_a_later_static_library_that_needs_it() {
         let mut p = Printed::default();
-        // Cuda::emit before compile_or_exit: cudart_static first, the kernels' library later.
+        // Cuda::emit_or_exit before compile_or_exit: cudart_static first, the kernels' library later.
         p.admit(&[lib("static", "cudart_static"), lib("dylib", "rt")]);
         let later = p.admit(&[lib("static", "k"), lib("static", "cudart_static"), lib("dylib", "rt")]);
         assert_eq!(later, ["cargo::rustc-link-lib=static=k", "cargo::rustc-link-lib=static=cudart_static"]);

@@ -111,7 +111,7 @@ pub enum Error {
     /// No host compiler nvcc accepts: checked before nvcc runs.
     HostCompiler(Box<Rejection>),
     /// libtorch does not fit the toolkit (CUDA major differs, CPU-only build) or could not be found as asked.
-    Libtorch(String),
+    Libtorch(Vec<crate::Check>),
     /// A tool other than nvcc (ar, nvcc's queries) failed, hung, or could not start.
     Tool(ToolError),
     /// `CUDA_BUILD_LAUNCHER` or `CMAKE_CUDA_COMPILER_LAUNCHER` cannot be read as a command.
@@ -256,7 +256,10 @@ impl fmt::Display for Error {
                 write!(f, "{}", output.trim_end())
             }
             Error::HostCompiler(r) => write!(f, "{r}"),
-            Error::Libtorch(m) => f.write_str(m),
+            Error::Libtorch(checks) => {
+                let lines: Vec<&str> = checks.iter().map(|c| c.message.as_str()).collect();
+                f.write_str(&lines.join("\n"))
+            }
             Error::Tool(e) => write!(f, "{e}"),
             Error::Launcher { variable, value, reason } => {
                 let example = if variable == "CMAKE_CUDA_COMPILER_LAUNCHER" {

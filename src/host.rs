@@ -53,13 +53,34 @@ pub struct HostCompiler {
     /// Its family.
     pub kind: HostKind,
     /// Its version (`12.2.0`).
-    pub version: Option<CudaVersion>,
+    pub version: Option<HostVersion>,
     /// Where the choice came from (`NVCC_CCBIN`, `CUDAHOSTCXX`, `Kernels::host_compiler`, `CXX`, `PATH`).
     pub source: String,
     /// Whether this toolkit accepts it (nvcc's `host_config.h` limits).
     pub supported: bool,
     /// The newest major of this family the toolkit accepts, when known.
     pub newest_supported: Option<u32>,
+}
+
+/// A host compiler's version (`12.2.0`, `18.1.3`): its own type, not a CUDA version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub struct HostVersion {
+    /// `12` in 12.2.0.
+    pub major: u32,
+    /// `2` in 12.2.0.
+    pub minor: u32,
+    /// `0` in 12.2.0, when given.
+    pub patch: Option<u32>,
+}
+
+impl std::fmt::Display for HostVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.patch {
+            Some(p) => write!(f, "{}.{}.{p}", self.major, self.minor),
+            None => write!(f, "{}.{}", self.major, self.minor),
+        }
+    }
 }
 
 /// No host compiler this toolkit accepts, found before nvcc runs: what was found (if
@@ -92,9 +113,9 @@ pub(crate) enum HostError {
 }
 
 /// Parses `--version` output of gcc, clang, Apple clang, icpx, nvc++.
-pub fn parse_version_output(text: &str) -> (HostKind, Option<CudaVersion>) {
+pub fn parse_version_output(text: &str) -> (HostKind, Option<HostVersion>) {
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    let version_after = |marker: &str| -> Option<CudaVersion> {
+    let version_after = |marker: &str| -> Option<HostVersion> {
         let rest = &first[first.find(marker)? + marker.len()..];
         rest.split_whitespace().find_map(version_token)
     };
@@ -122,13 +143,19 @@ pub fn parse_version_output(text: &str) -> (HostKind, Option<CudaVersion>) {
 }
 
 /// `12.2.0` / `14.0.6` / `18.1.3` (not a date like `20230801`).
-fn version_token(w: &str) -> Option<CudaVersion> {
+fn version_token(w: &str) -> Option<HostVersion> {
     let w = w.trim_matches(|c: char| !c.is_ascii_digit());
     if !w.contains('.') {
         return None;
     }
-    let core: String = w.split(['-', '+', '~']).next()?.to_owned();
-    CudaVersion::parse(&core).ok()
+    let core = w.split(['-', '+', '~']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u32>());
+    let (major, minor) = (parts.next()?.ok()?, parts.next()?.ok()?);
+    let patch = match parts.next() {
+        Some(p) => Some(p.ok()?),
+        None => None,
+    };
+    parts.next().is_none().then_some(HostVersion { major, minor, patch })
 }
 
 /// The newest `(gcc, clang)` majors nvcc `toolkit` accepts: the table, else (a toolkit

@@ -3,7 +3,7 @@
 //! ```no_run
 //! // build.rs of a GPU crate
 //! let cuda = cuda_build::Probe::new().version_req(">=11.8, <14").find_or_exit();
-//! cuda.emit(); // cfg(cuda), cuda_version="X.Y", cuda_ge_X_Y, link search, rerun-if lines
+//! cuda.emit_or_exit(); // cfg(cuda), cuda_version="X.Y", cuda_ge_X_Y, link search, rerun-if lines
 //! ```
 //!
 //! # Stages
@@ -95,39 +95,55 @@
 //! the `build-support/` scripts alone write the toolkits there.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 #![warn(missing_docs)]
+#![warn(unnameable_types)]
 // The pedantic lints that matter for a public API (checked in CI with -D warnings).
 #![warn(clippy::doc_markdown, clippy::must_use_candidate, clippy::return_self_not_must_use, clippy::missing_errors_doc)]
 
-pub mod arch;
+mod arch;
 #[cfg(feature = "bindgen")]
 mod bindings;
 mod cache;
 mod check;
-pub mod compat;
-pub mod compile;
+mod compat;
+mod compile;
 mod cuda;
-pub mod driver;
+mod driver;
 mod emit;
 mod env;
 mod error;
 mod fsx;
 #[cfg(test)]
 mod fuzz;
-pub mod host;
+mod host;
 mod json;
 mod probe;
 mod report;
 mod run;
-pub mod toolkit;
-pub mod torch;
+mod toolkit;
+mod torch;
 mod version;
 
+pub use arch::{Arch, ArchList, SpecSource};
 pub use check::{Check, Status};
-pub use compile::{compile_all, compile_all_or_exit, Compiled, CompiledKernel, Format, Kernels, ModuleStyle};
+pub use compile::{
+    compile_all, compile_all_or_exit, Compiled, CompiledKernel, Format, Kernels, ModuleStyle, DEFAULT_ARCH,
+};
 pub use cuda::{Cuda, Cudart, VERSION_VAR};
+pub use driver::{Driver, DriverVersion, Gpu};
 pub use emit::Directive;
 pub use env::Env;
 pub use error::{Error, ParseError, PathProblem, ToolError, ToolProblem};
+pub use host::{HostCompiler, HostKind, HostVersion, Rejection as HostRejection};
 pub use probe::{Probe, Report, DEFAULT_TOOL_TIMEOUT};
 pub use toolkit::{Candidate, Refusal, Search, Source, Toolkit, VersionSource};
+pub use torch::{Libtorch, NotFound as LibtorchNotFound, Rule as LibtorchRule};
 pub use version::{CudaVersion, VersionReq};
+
+/// The sourced compatibility tables and their parsers, for this crate's own matrix test and
+/// device check (which compare them with real toolkits and drivers). Not part of the API:
+/// anything here may change in any release.
+#[doc(hidden)]
+pub mod tables {
+    pub use crate::compat::*;
+    pub use crate::host::{parse_host_config, parse_version_output, HeaderLimits};
+}

@@ -27,7 +27,7 @@ pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```no_run
 /// // build.rs
 /// let cuda = cuda_build::Probe::new().version_req(">=11.8, <14").find_or_exit();
-/// cuda.emit();
+/// cuda.emit_or_exit();
 /// ```
 #[derive(Clone, Debug)]
 pub struct Probe {
@@ -71,6 +71,8 @@ pub struct Report {
     /// The libtorch found, when [`Probe::libtorch`] asked.
     pub libtorch: Option<Libtorch>,
     pub(crate) env: Env,
+    /// The libtorch checks that failed (also in `checks`): with [`Probe::libtorch`], the build's error.
+    pub(crate) libtorch_errors: Vec<Check>,
 }
 
 impl Probe {
@@ -139,14 +141,8 @@ impl Probe {
         let report = self.run(false);
         let toolkit = report.result?;
         // A failed libtorch rule stops the build, as PyTorch's cpp_extension raises.
-        let errors: Vec<String> = report
-            .checks
-            .iter()
-            .filter(|c| c.status == Status::Error && c.name.starts_with("libtorch"))
-            .map(|c| c.message.clone())
-            .collect();
-        if !errors.is_empty() {
-            return Err(Error::Libtorch(errors.join("\n")));
+        if !report.libtorch_errors.is_empty() {
+            return Err(Error::Libtorch(report.libtorch_errors));
         }
         let warnings = report.checks.iter().filter(|c| c.status == Status::Warn).map(|c| c.message.clone()).collect();
         let mut cuda = Cuda::new(toolkit, report.env, warnings);
@@ -196,23 +192,53 @@ impl Probe {
             Some(Ok(Some(lt))) if lt.cuda.is_some() => Some(lt.clone()),
             _ => None,
         };
-        let (located, searched) = locate::locate(&env);
-        // A build with an explicit choice inspects only the explicit candidates (reading every
-        // other toolkit's cuda.h costs milliseconds on every build); the rest are inspected
-        // for the doctor, or when the explicit one fails and the error should name them.
+        let (search, result, mut checks) = self.search(&env, required, torch_fit, full);
+        let driver =
+            if full { driver::probe(&env, self.timeout.min(driver::NVIDIA_SMI_TIMEOUT)) } else { driver::quick(&env) };
+        let mut host_compiler = None;
+        if let Ok(t) = &result {
+            if full {
+                host_compiler = self.check_host(&env, t, &mut checks);
+            }
+            checks.extend(driver::checks(&driver, &t.version, None));
+        }
+        for note in &driver.notes {
+            checks.push(Check::ok("driver-probe", note.clone()));
+        }
+        let (libtorch, torch_checks) = match found_torch {
+            Some(found) => self.check_libtorch(&env, found, &result, &driver),
+            None => (None, Vec::new()),
+        };
+        let libtorch_errors = torch_checks.iter().filter(|c| c.status == Status::Error).cloned().collect();
+        checks.extend(torch_checks);
+        Report { search, checks, result, host_compiler, driver, libtorch, env, libtorch_errors }
+    }
+
+    /// The toolkit search: locate, inspect, choose. A build with an explicit choice inspects
+    /// only the explicit candidates (reading every other toolkit's cuda.h costs milliseconds on
+    /// every build); the rest are inspected for the doctor, or when the explicit one fails and
+    /// the error should name them.
+    fn search(
+        &self,
+        env: &Env,
+        required: Option<VersionReq>,
+        torch_fit: Option<Libtorch>,
+        full: bool,
+    ) -> (Search, Result<Toolkit, Error>, Vec<Check>) {
+        let (located, searched) = locate::locate(env);
         let (explicit, others): (Vec<_>, Vec<_>) = located.into_iter().partition(|(s, _)| s.is_explicit());
         let lazy = !full && !explicit.is_empty();
         let mut candidates = Vec::new();
-        inspect_all(&env, explicit, &mut candidates);
+        inspect_all(env, explicit, &mut candidates);
         let mut rest = Some(others);
         if !lazy {
-            inspect_all(&env, rest.take().unwrap_or_default(), &mut candidates);
+            inspect_all(env, rest.take().unwrap_or_default(), &mut candidates);
         }
         let mut checks = Vec::new();
-        let ctx = Ctx { env: &env, timeout: self.timeout, libtorch: torch_fit.as_ref() };
+        let ctx = Ctx { env, timeout: self.timeout, libtorch: torch_fit.as_ref() };
         let mut chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
         if let (None, Some(others)) = (chosen, rest.take()) {
-            inspect_all(&env, others, &mut candidates);
+            inspect_all(env, others, &mut candidates);
             checks.clear(); // the second pass finds the same conflicts again
             chosen = choose(&mut candidates, required.as_ref(), ctx, &mut checks);
         }
@@ -232,68 +258,82 @@ impl Probe {
             ),
             Err(e) => checks.insert(0, Check::error("toolkit", e.to_string())),
         }
-        let driver =
-            if full { driver::probe(&env, self.timeout.min(driver::NVIDIA_SMI_TIMEOUT)) } else { driver::quick(&env) };
-        let mut host_compiler = None;
-        if let Ok(t) = &result {
-            if full {
-                let allow = env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
-                match host::select(&env, t, None, allow, self.timeout) {
-                    Ok(sel) => {
-                        let c = &sel.compiler;
-                        let line = format!(
-                            "{} {} at {} (from {}){}",
-                            c.kind,
-                            c.version.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
-                            c.path.display(),
-                            c.source,
-                            if c.supported { String::new() } else { " used with -allow-unsupported-compiler".into() }
-                        );
-                        checks.push(match &sel.warning {
-                            Some(w) => Check::warn("host-compiler", w.clone()),
-                            None if c.supported => Check::ok("host-compiler", line),
-                            None => Check::warn("host-compiler", line),
-                        });
-                        host_compiler = Some(sel.compiler);
-                    }
-                    Err(e) => {
-                        if let host::HostError::Rejected(host::Rejection { found: Some(c), .. }) = &e {
-                            host_compiler = Some((**c).clone());
-                        }
-                        let e = Error::from(e);
-                        checks.push(Check::error("host-compiler", e.to_string()));
-                    }
-                }
+        (search, result, checks)
+    }
+
+    /// The host compiler nvcc would use, as a finding (the doctor; a build checks it when
+    /// kernels compile).
+    fn check_host(&self, env: &Env, t: &Toolkit, checks: &mut Vec<Check>) -> Option<HostCompiler> {
+        let allow = env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
+        match host::select(env, t, None, allow, self.timeout) {
+            Ok(sel) => {
+                let c = &sel.compiler;
+                let line = format!(
+                    "{} {} at {} (from {}){}",
+                    c.kind,
+                    c.version.map(|v| v.to_string()).unwrap_or_else(|| "?".into()),
+                    c.path.display(),
+                    c.source,
+                    if c.supported { String::new() } else { " used with -allow-unsupported-compiler".into() }
+                );
+                checks.push(match &sel.warning {
+                    Some(w) => Check::warn("host-compiler", w.clone()),
+                    None if c.supported => Check::ok("host-compiler", line),
+                    None => Check::warn("host-compiler", line),
+                });
+                Some(sel.compiler)
             }
-            checks.extend(driver::checks(&driver, &t.version, None));
+            Err(e) => {
+                let found = match &e {
+                    host::HostError::Rejected(host::Rejection { found: Some(c), .. }) => Some((**c).clone()),
+                    _ => None,
+                };
+                checks.push(Check::error("host-compiler", Error::from(e).to_string()));
+                found
+            }
         }
-        for note in &driver.notes {
-            checks.push(Check::ok("driver-probe", note.clone()));
-        }
-        let mut libtorch = None;
-        if let Some(found) = found_torch {
-            match found {
-                Ok(Some(lt)) => {
-                    checks.push(Check::ok(
-                        "libtorch",
-                        format!("libtorch {} at {} (found by {})", lt.version.as_deref().unwrap_or("?"), lt.root.display(), lt.rule),
-                    ));
-                    if let Ok(t) = &result {
-                        let sys = self.torch_sys.clone().or_else(|| torch::torch_sys_in_lockfile(&env));
-                        let bypass = env.get("LIBTORCH_BYPASS_VERSION_CHECK").is_some();
-                        checks.extend(torch::checks(&lt, &t.version, self.allow_cpu_libtorch, sys.as_deref(), bypass));
-                        checks.push(Check::ok("cuda-versions", versions_line(t, Some(&lt), &driver)));
-                    }
-                    libtorch = Some(lt);
+    }
+
+    /// What the libtorch found (or not) means for this toolkit: `cpp_extension`'s rules.
+    fn check_libtorch(
+        &self,
+        env: &Env,
+        found: Result<Option<Libtorch>, torch::NotFound>,
+        result: &Result<Toolkit, Error>,
+        driver: &Driver,
+    ) -> (Option<Libtorch>, Vec<Check>) {
+        let mut checks = Vec::new();
+        match found {
+            Ok(Some(lt)) => {
+                checks.push(Check::ok(
+                    "libtorch",
+                    format!(
+                        "libtorch {} at {} (found by {})",
+                        lt.version.as_deref().unwrap_or("?"),
+                        lt.root.display(),
+                        lt.rule
+                    ),
+                ));
+                if let Ok(t) = result {
+                    let sys = self.torch_sys.clone().or_else(|| torch::torch_sys_in_lockfile(env));
+                    let bypass = env.get("LIBTORCH_BYPASS_VERSION_CHECK").is_some();
+                    checks.extend(torch::checks(&lt, &t.version, self.allow_cpu_libtorch, sys.as_deref(), bypass));
+                    checks.push(Check::ok("cuda-versions", versions_line(t, Some(&lt), driver)));
                 }
-                Ok(None) => checks.push(Check::warn(
+                (Some(lt), checks)
+            }
+            Ok(None) => {
+                checks.push(Check::warn(
                     "libtorch",
                     "no libtorch found: DEP_TCH_LIBTORCH_LIB, LIBTORCH_USE_PYTORCH and LIBTORCH are unset and there is no /usr/lib/libtorch.so (set LIBTORCH to libtorch's root, or LIBTORCH_USE_PYTORCH=1 to use python's torch)".into(),
-                )),
-                Err(finding) => checks.push(Check::error("libtorch", finding)),
+                ));
+                (None, checks)
+            }
+            Err(finding) => {
+                checks.push(Check::error("libtorch", finding.to_string()));
+                (None, checks)
             }
         }
-        Report { search, checks, result, host_compiler, driver, libtorch, env }
     }
 }
 
@@ -308,6 +348,7 @@ impl Report {
             driver: Driver::default(),
             libtorch: None,
             env,
+            libtorch_errors: Vec::new(),
         }
     }
 

@@ -58,10 +58,51 @@ pub struct Libtorch {
     pub rule: Rule,
 }
 
+/// Why libtorch could not be found where the environment pointed: a finding, and with
+/// [`crate::Probe::libtorch`] the build's error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotFound {
+    /// `LIBTORCH_USE_PYTORCH` is set, but no python said where torch is: each one tried, and why.
+    NoPython(Vec<String>),
+    /// The rule that matched points at no library directory.
+    NoLibraryDir {
+        /// The rule that matched.
+        rule: Rule,
+        /// The directory that is missing.
+        lib_dir: PathBuf,
+    },
+    /// The rule that matched points at a directory holding no libtorch.
+    NotLibtorch {
+        /// The directory.
+        root: PathBuf,
+        /// The rule that matched.
+        rule: Rule,
+    },
+}
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotFound::NoPython(tried) => {
+                write!(f, "LIBTORCH_USE_PYTORCH is set, but no python told where torch is: {}", tried.join("; "))
+            }
+            NotFound::NoLibraryDir { rule, lib_dir } => {
+                write!(f, "libtorch found by {rule} has no library directory {}", lib_dir.display())
+            }
+            NotFound::NotLibtorch { root, rule } => write!(
+                f,
+                "{} (found by {rule}) holds no libtorch: no macros.h, build-version, version.py or libtorch library",
+                root.display()
+            ),
+        }
+    }
+}
+
 /// torch-sys's rules, with `DEP_TCH_LIBTORCH_LIB` (what torch-sys actually linked) first.
 /// `Err` carries a finding: a python that is missing, hangs or prints garbage, a variable
 /// naming nothing. `Ok(None)`: no rule matched.
-pub(crate) fn find(env: &Env, timeout: Duration) -> Result<Option<Libtorch>, String> {
+pub(crate) fn find(env: &Env, timeout: Duration) -> Result<Option<Libtorch>, NotFound> {
     if let Some(lib) = env.get("DEP_TCH_LIBTORCH_LIB") {
         let lib = PathBuf::from(lib);
         let root = lib.parent().map(Path::to_path_buf).unwrap_or_else(|| lib.clone());
@@ -120,7 +161,7 @@ fn pythons(env: &Env) -> Vec<Result<PathBuf, String>> {
     out
 }
 
-fn ask_python(env: &Env, timeout: Duration) -> Result<(PathBuf, PathBuf), String> {
+fn ask_python(env: &Env, timeout: Duration) -> Result<(PathBuf, PathBuf), NotFound> {
     let mut tried = Vec::new();
     for python in pythons(env) {
         let python = match python {
@@ -158,12 +199,12 @@ fn ask_python(env: &Env, timeout: Duration) -> Result<(PathBuf, PathBuf), String
             )),
         }
     }
-    Err(format!("LIBTORCH_USE_PYTORCH is set, but no python told where torch is: {}", tried.join("; ")))
+    Err(NotFound::NoPython(tried))
 }
 
-fn inspect(root: PathBuf, include_dir: PathBuf, lib_dir: PathBuf, rule: Rule) -> Result<Libtorch, String> {
+fn inspect(root: PathBuf, include_dir: PathBuf, lib_dir: PathBuf, rule: Rule) -> Result<Libtorch, NotFound> {
     if !lib_dir.is_dir() {
-        return Err(format!("libtorch found by {rule} has no library directory {}", lib_dir.display()));
+        return Err(NotFound::NoLibraryDir { rule, lib_dir });
     }
     let read = |p: PathBuf| fs::read(p).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
     let macros = read(include_dir.join("caffe2/core/macros.h"));
@@ -225,12 +266,7 @@ fn inspect(root: PathBuf, include_dir: PathBuf, lib_dir: PathBuf, rule: Rule) ->
         Some((cuda, source)) => (cuda, source),
         // libtorch_cuda without any version source: a CUDA build of unknown CUDA.
         None if has_cuda_lib => (None, "library names (CUDA version unknown)"),
-        None => {
-            return Err(format!(
-                "{} (found by {rule}) holds no libtorch: no macros.h, build-version, version.py or libtorch library",
-                root.display()
-            ))
-        }
+        None => return Err(NotFound::NotLibtorch { root, rule }),
     };
     let cuda_build = cuda.is_some() || has_cuda_lib;
     Ok(Libtorch { root, lib_dir, include_dir, version, cuda_build, cuda, source: source.to_owned(), rule })

@@ -425,7 +425,7 @@ fn consumer(dir: &Path) {
     .unwrap();
     fs::write(
         dir.join("build.rs"),
-        "fn main() {\n    let cuda = cuda_build::Probe::new().find_or_exit();\n    cuda.kernels().dir(\"kernels\").ptx().arch(\"75\").compile_or_exit();\n    cuda.emit();\n}\n",
+        "fn main() {\n    let cuda = cuda_build::Probe::new().find_or_exit();\n    cuda.kernels().dir(\"kernels\").ptx().arch(\"75\").compile_or_exit();\n    cuda.emit_or_exit();\n}\n",
     )
     .unwrap();
     fs::create_dir_all(dir.join("src")).unwrap();

@@ -12,7 +12,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use common::{all_real_nvcc, real_root};
-use cuda_build::{compat, host, CudaVersion, Env, Probe, Source, Status};
+use cuda_build::tables as compat;
+use cuda_build::{CudaVersion, Env, Probe, Source, Status};
 
 /// The toolkits the issue names; in CI (where test.sh provisions the matrix) all must be there.
 const EXPECTED: &[&str] = &["11.8", "12.4", "12.5", "13.0", "13.1", "13.2", "13.3", "13.4", "13.5"];
@@ -68,7 +69,7 @@ fn tables_agree_with_every_toolkit() {
             .map(|d| d.join("crt/host_config.h"))
             .find(|p| p.is_file())
             .expect("crt/host_config.h");
-        let parsed = host::parse_host_config(&fs::read_to_string(&header).unwrap()).expect("host_config.h limits");
+        let parsed = compat::parse_host_config(&fs::read_to_string(&header).unwrap()).expect("host_config.h limits");
         match compat::host_limits(&v) {
             Some(row) => {
                 if (row.gcc_max, row.clang_max) != (parsed.gcc_max, parsed.clang_max)

@@ -16,5 +16,5 @@ fn main() {
     };
     // The example hands the verdict to its binary (a plain cargo directive of its own).
     println!("cargo::rustc-env=LIBTORCH_CHECK={report}");
-    cuda.emit();
+    cuda.emit_or_exit();
 }

@@ -3,6 +3,6 @@ fn main() {
     // CPU path. A toolkit installed later re-runs this script (rerun-if-env-changed).
     if let Some(cuda) = cuda_build::Probe::new().find_optional() {
         cuda.kernels().dir("kernels").ptx().compile_or_exit();
-        cuda.emit();
+        cuda.emit_or_exit();
     }
 }

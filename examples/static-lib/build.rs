@@ -3,5 +3,5 @@ fn main() {
     // nvcc -c each .cu, archive them into libsaxpy.a, and link it with the static CUDA
     // runtime (the default; `.cudart(Cudart::Shared)` for libcudart.so).
     cuda.kernels().dir("kernels").static_lib("saxpy").compile_or_exit();
-    cuda.emit();
+    cuda.emit_or_exit();
 }

@@ -10,7 +10,7 @@ fn main() {
     cuda.kernels().dir("kernels").static_lib("torch_ext").cudart(Cudart::Shared).compile_or_exit();
     // Keep libtorch_cuda loaded, so tch::Cuda::is_available() can be true.
     cuda.link_libtorch_cuda();
-    cuda.emit();
+    cuda.emit_or_exit();
     // What was checked, for the binary to print.
     let torch = cuda.libtorch().map(|lt| {
         let cu = lt.cuda.map_or("CPU-only".to_owned(), |c| format!("CUDA {}.{}", c.major, c.minor));

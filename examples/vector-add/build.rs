@@ -6,5 +6,5 @@ fn main() {
     // The toolkit's version, for the binary's error messages (PTX from a toolkit newer than
     // the driver cannot be JIT-compiled).
     println!("cargo::rustc-env=VECTOR_ADD_CUDA={}", cuda.version());
-    cuda.emit();
+    cuda.emit_or_exit();
 }

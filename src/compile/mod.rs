@@ -66,7 +66,7 @@ impl Format {
 ///     .define("BLOCK", Some("256"))
 ///     .fatbin()                  // or .ptx(), .cubin(), .static_lib("name")
 ///     .compile_or_exit();        // writes $OUT_DIR/kernels.rs
-/// cuda.emit();
+/// cuda.emit_or_exit();
 /// ```
 #[derive(Clone, Debug)]
 pub struct Kernels<'a> {
@@ -409,7 +409,7 @@ impl<'a> Kernels<'a> {
 /// let mut moe = cuda.kernels();
 /// moe.dir("src/moe").static_lib("moe");
 /// cuda_build::compile_all_or_exit(&[&ptx, &moe]);
-/// cuda.emit();
+/// cuda.emit_or_exit();
 /// ```
 ///
 /// # Errors

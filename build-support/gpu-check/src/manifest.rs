@@ -4,7 +4,7 @@
 //! The rules are cuda-build's own code, run through its public API exactly as a build runs
 //! them: a probe of the same toolkit and a compile of the same kernel for the same CUDAARCHS,
 //! with `/proc/driver/nvidia/version` (in a scratch sysroot) naming an assumed driver. They
-//! compare the driver with the version tables in `cuda_build::compat`, so their answer can
+//! compare the driver with the version tables in `cuda_build::tables`, so their answer can
 //! only change at a version named there: evaluating at each of those versions (and below
 //! them all) gives the answer for any driver.
 
@@ -12,8 +12,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-use cuda_build::driver::DriverVersion;
-use cuda_build::{compat, Env, Probe};
+use cuda_build::tables as compat;
+use cuda_build::{DriverVersion, Env, Probe};
 use serde_json::{json, Value};
 
 /// One binary to describe: `NAME|PACKAGE|NVCC|CUDAARCHS|KERNEL|PURPOSE` (the doctor has no

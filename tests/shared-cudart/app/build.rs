@@ -6,9 +6,9 @@ fn main() {
     // static library, linked with the shared runtime: Kernels::cudart adds its rpath.
     cuda.kernels().dir("kernels").file("host/runtime.cpp").static_lib("app").cudart(Cudart::Shared).compile_or_exit();
     if std::env::var_os("CARGO_FEATURE_KERNELS_ONLY").is_some() {
-        cuda.emit();
+        cuda.emit_or_exit();
     } else {
         // The same runtime asked for again by the build script: still one link line.
-        cuda.link_cudart(Cudart::Shared).rpath(true).emit();
+        cuda.link_cudart(Cudart::Shared).rpath(true).emit_or_exit();
     }
 }

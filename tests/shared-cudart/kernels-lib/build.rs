@@ -5,5 +5,5 @@ fn main() {
     // binaries, so each dependent binary adds one itself (the README's recipe, in lib-user).
     let cuda = Probe::new().find_or_exit();
     cuda.kernels().dir("kernels").static_lib("klib").cudart(Cudart::Shared).compile_or_exit();
-    cuda.emit();
+    cuda.emit_or_exit();
 }

@@ -11,5 +11,5 @@ fn main() {
         .ptx()
         .flag("-O3")
         .compile_or_exit();
-    cuda.emit();
+    cuda.emit_or_exit();
 }

@@ -9,5 +9,5 @@ fn main() {
         .dir("kernels")
         .static_lib("saxpy")
         .compile_or_exit();
-    cuda.emit();
+    cuda.emit_or_exit();
 }

@@ -18,5 +18,5 @@ fn main() {
         .static_lib("saxpy")
         .flag("-O3")
         .compile_or_exit();
-    cuda.emit();
+    cuda.emit_or_exit();
 }
