@@ -212,20 +212,7 @@ impl fmt::Display for Error {
                 archs.len(),
                 archs.join(" ")
             ),
-            Error::KernelPath { path, what, problem } => {
-                let p = short(&format!("{:?}", path.as_os_str()));
-                let (why, fix) = match problem {
-                    PathProblem::Missing => ("does not exist".to_owned(), "create it, or correct the path (relative paths start at the crate's Cargo.toml)".to_owned()),
-                    PathProblem::Unreadable(e) => (format!("cannot be read ({e})"), "make it readable for the user running cargo (chmod), or move it out of the kernel directory".to_owned()),
-                    PathProblem::NonUtf8 => ("is not valid UTF-8, which cargo's rerun-if-changed lines cannot carry".to_owned(), "rename it to a UTF-8 name".to_owned()),
-                    PathProblem::Unsafe(c) => (format!("contains {c:?}, which a cargo directive line, the shell nvcc runs its steps in, or nvcc's fatbinary step (a comma in a source's name) would misread"), "rename it (or move the crate / target directory) without line breaks, control characters, `\"`, `$`, a backtick or `\\` (and no comma in a source's file name)".to_owned()),
-                    PathProblem::NotAFile => ("is not a regular file (a FIFO, socket, device or dangling link would hang or fail nvcc)".to_owned(), "replace it with a regular file, or rename it so it does not end in .cu".to_owned()),
-                    PathProblem::NotADirectory => ("is not a directory".to_owned(), "pass files with Kernels::file, directories with Kernels::dir".to_owned()),
-                    PathProblem::TooDeep(n) => (format!("is nested more than {n} directories deep"), "flatten the kernel tree, or point Kernels::dir at the deep folder".to_owned()),
-                    PathProblem::BadName => ("is not a plain name (letters, digits, `_`, `-`; not starting with `.` or `-`)".to_owned(), "pass such a name to Kernels::name (it names the module file and output folder in OUT_DIR); use Kernels::out_dir to place outputs elsewhere".to_owned()),
-                };
-                write!(f, "{what} {p} {why}\n  fix: {fix}")
-            }
+            Error::KernelPath { path, what, problem } => fmt_kernel_path(f, path, what, problem),
             Error::KernelCollision { shared, files } => {
                 writeln!(f, "{} kernel sources would share {shared}:", files.len())?;
                 for p in files {
@@ -280,6 +267,27 @@ impl fmt::Display for Error {
             ),
         }
     }
+}
+
+/// [`Error::KernelPath`]'s message: the path (escaped, cut), what is wrong, the fix.
+fn fmt_kernel_path(
+    f: &mut fmt::Formatter<'_>,
+    path: &std::path::Path,
+    what: &str,
+    problem: &PathProblem,
+) -> fmt::Result {
+    let p = short(&format!("{:?}", path.as_os_str()));
+    let (why, fix) = match problem {
+            PathProblem::Missing => ("does not exist".to_owned(), "create it, or correct the path (relative paths start at the crate's Cargo.toml)".to_owned()),
+            PathProblem::Unreadable(e) => (format!("cannot be read ({e})"), "make it readable for the user running cargo (chmod), or move it out of the kernel directory".to_owned()),
+            PathProblem::NonUtf8 => ("is not valid UTF-8, which cargo's rerun-if-changed lines cannot carry".to_owned(), "rename it to a UTF-8 name".to_owned()),
+            PathProblem::Unsafe(c) => (format!("contains {c:?}, which a cargo directive line, the shell nvcc runs its steps in, or nvcc's fatbinary step (a comma in a source's name) would misread"), "rename it (or move the crate / target directory) without line breaks, control characters, `\"`, `$`, a backtick or `\\` (and no comma in a source's file name)".to_owned()),
+            PathProblem::NotAFile => ("is not a regular file (a FIFO, socket, device or dangling link would hang or fail nvcc)".to_owned(), "replace it with a regular file, or rename it so it does not end in .cu".to_owned()),
+            PathProblem::NotADirectory => ("is not a directory".to_owned(), "pass files with Kernels::file, directories with Kernels::dir".to_owned()),
+            PathProblem::TooDeep(n) => (format!("is nested more than {n} directories deep"), "flatten the kernel tree, or point Kernels::dir at the deep folder".to_owned()),
+            PathProblem::BadName => ("is not a plain name (letters, digits, `_`, `-`; not starting with `.` or `-`)".to_owned(), "pass such a name to Kernels::name (it names the module file and output folder in OUT_DIR); use Kernels::out_dir to place outputs elsewhere".to_owned()),
+        };
+    write!(f, "{what} {p} {why}\n  fix: {fix}")
 }
 
 impl std::error::Error for Error {}

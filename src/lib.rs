@@ -104,6 +104,7 @@ mod arch;
 mod bindings;
 mod cache;
 mod check;
+mod choose;
 mod compat;
 mod compile;
 mod cuda;

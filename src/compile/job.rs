@@ -131,19 +131,7 @@ impl JobCtx<'_> {
     /// Runs nvcc for a stale job (through the launcher, and directly if that fails).
     pub(crate) fn compile(&self, job: &Job) -> Result<JobResult, Error> {
         let src = &job.source;
-        // Signatures as the job starts: the source, its local headers and what the last
-        // build read. A file changed from here on is recorded as changed, so the next build
-        // recompiles (for a file found only in the depfile, its mtime tells).
-        let mut known = local_files(&src.path, self.includes);
-        if let Some(s) = &job.stamp {
-            for (p, _) in &s.deps {
-                if !known.contains(p) {
-                    known.push(p.clone());
-                }
-            }
-        }
-        let before: Vec<(PathBuf, Option<String>)> =
-            known.into_iter().map(|p| (p.clone(), stamp::file_sig(&p))).collect();
+        let before = self.signatures_before(job);
         let started = SystemTime::now();
 
         let tmp_out = fsx::temp_sibling(&src.output);
@@ -216,6 +204,21 @@ impl JobCtx<'_> {
             let _ = fsx::write_atomic(&duration_file(dir, &src.path, self.key), format!("{secs}\n").as_bytes());
         }
         Ok(JobResult { recompiled: true, deps, warnings: printed, entries: s.entries, unreadable })
+    }
+
+    /// Signatures as the job starts: the source, its local headers and what the last build
+    /// read. A file changed from here on is recorded as changed, so the next build recompiles
+    /// (for a file found only in the depfile, its mtime tells).
+    fn signatures_before(&self, job: &Job) -> Vec<(PathBuf, Option<String>)> {
+        let mut known = local_files(&job.source.path, self.includes);
+        if let Some(s) = &job.stamp {
+            for (p, _) in &s.deps {
+                if !known.contains(p) {
+                    known.push(p.clone());
+                }
+            }
+        }
+        known.into_iter().map(|p| (p.clone(), stamp::file_sig(&p))).collect()
     }
 
     /// Runs `cmd` (nvcc, or a launcher in front of it) writing `tmp_out`, and the depfile

@@ -86,53 +86,58 @@ impl Search {
         }
     }
 
+    /// The message when a variable named the toolkit: never replaced, so the fix is about it.
+    fn fmt_explicit(&self, f: &mut fmt::Formatter<'_>, e: &Candidate, range: Option<&str>) -> fmt::Result {
+        let var = e.source.var().unwrap_or("the variable");
+        let why = e.refusal.as_ref().map_or_else(|| "is not usable".to_owned(), ToString::to_string);
+        writeln!(f, "the CUDA toolkit named by {var}={} is not usable: {why}", e.path.display())?;
+        if let Some(r) = &self.required {
+            writeln!(f, "  required version: {r}")?;
+        }
+        writeln!(f, "  a toolkit named explicitly is never replaced by another one")?;
+        self.fmt_libtorch(f)?;
+        self.fmt_found(f, Some(e))?;
+        self.fmt_compatible(f, Some(e), var)?;
+        let what = if matches!(e.source, Source::Compiler(_)) {
+            "the nvcc program (e.g. /usr/local/cuda/bin/nvcc)"
+        } else {
+            "a toolkit root, the directory that holds bin/nvcc"
+        };
+        let hint = match &e.refusal {
+            Some(Refusal::NotADirectory) if e.path.file_name().is_some_and(|n| n == "nvcc" || n == "nvcc.exe") => {
+                let root = e.path.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
+                format!("{var} names nvcc itself; set {var}={} (the root above bin/)", root.display())
+            }
+            Some(Refusal::OutOfRange { .. }) => format!(
+                "point {var} at a toolkit matching{}, or change the range passed to version_req",
+                range.unwrap_or_default()
+            ),
+            Some(Refusal::Libtorch { version, libtorch_cuda, .. }) => format!(
+                "point {var} at a CUDA {}.x toolkit, or use a libtorch built for CUDA {} (a torch whose version ends in +cu{}x)",
+                libtorch_cuda.major, version.major, version.major
+            ),
+            Some(Refusal::NvccFailed(_)) => format!(
+                "check that this nvcc runs (`{} --version`), or point {var} at another toolkit",
+                e.nvcc.as_deref().unwrap_or(&e.path).display()
+            ),
+            _ => format!("point {var} at {what}"),
+        };
+        match self.alternative(Some(e)) {
+            Some(alt) => write!(
+                f,
+                "  fix: {hint}; or unset {var} to use CUDA {} found at {} (from {})",
+                fmt_version(alt.version).trim_start_matches("CUDA "),
+                alt.root.as_deref().unwrap_or(&alt.path).display(),
+                alt.source
+            ),
+            None => write!(f, "  fix: {hint}"),
+        }
+    }
+
     pub(crate) fn fmt_error(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let range = self.required.as_ref().map(|r| format!(" {r}"));
         if let Some(e) = self.explicit() {
-            let var = e.source.var().unwrap_or("the variable");
-            let why = e.refusal.as_ref().map_or_else(|| "is not usable".to_owned(), ToString::to_string);
-            writeln!(f, "the CUDA toolkit named by {var}={} is not usable: {why}", e.path.display())?;
-            if let Some(r) = &self.required {
-                writeln!(f, "  required version: {r}")?;
-            }
-            writeln!(f, "  a toolkit named explicitly is never replaced by another one")?;
-            self.fmt_libtorch(f)?;
-            self.fmt_found(f, Some(e))?;
-            self.fmt_compatible(f, Some(e), var)?;
-            let what = if matches!(e.source, Source::Compiler(_)) {
-                "the nvcc program (e.g. /usr/local/cuda/bin/nvcc)"
-            } else {
-                "a toolkit root, the directory that holds bin/nvcc"
-            };
-            let hint = match &e.refusal {
-                Some(Refusal::NotADirectory) if e.path.file_name().is_some_and(|n| n == "nvcc" || n == "nvcc.exe") => {
-                    let root = e.path.parent().and_then(Path::parent).unwrap_or(Path::new("/"));
-                    format!("{var} names nvcc itself; set {var}={} (the root above bin/)", root.display())
-                }
-                Some(Refusal::OutOfRange { .. }) => format!(
-                    "point {var} at a toolkit matching{}, or change the range passed to version_req",
-                    range.clone().unwrap_or_default()
-                ),
-                Some(Refusal::Libtorch { version, libtorch_cuda, .. }) => format!(
-                    "point {var} at a CUDA {}.x toolkit, or use a libtorch built for CUDA {} (a torch whose version ends in +cu{}x)",
-                    libtorch_cuda.major, version.major, version.major
-                ),
-                Some(Refusal::NvccFailed(_)) => format!(
-                    "check that this nvcc runs (`{} --version`), or point {var} at another toolkit",
-                    e.nvcc.as_deref().unwrap_or(&e.path).display()
-                ),
-                _ => format!("point {var} at {what}"),
-            };
-            return match self.alternative(Some(e)) {
-                Some(alt) => write!(
-                    f,
-                    "  fix: {hint}; or unset {var} to use CUDA {} found at {} (from {})",
-                    fmt_version(alt.version).trim_start_matches("CUDA "),
-                    alt.root.as_deref().unwrap_or(&alt.path).display(),
-                    alt.source
-                ),
-                None => write!(f, "  fix: {hint}"),
-            };
+            return self.fmt_explicit(f, e, range.as_deref());
         }
         let refused_by_torch = self.candidates.iter().any(|c| matches!(c.refusal, Some(Refusal::Libtorch { .. })));
         let torch = self.libtorch.as_ref().and_then(|lt| Some((lt, lt.cuda?)));
