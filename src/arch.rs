@@ -9,6 +9,18 @@ use crate::version::CudaVersion;
 
 /// A GPU architecture: compute capability plus an optional `a` (arch-specific) or
 /// `f` (family) suffix. `sm()` is the number nvcc uses (`8.6` -> 86, `12.0` -> 120).
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// let mut kernels = cuda.kernels();
+/// kernels.dir("kernels").arch("75;86");
+/// // Known before anything compiles: SASS for sm_75 and sm_86, PTX for compute_86.
+/// let archs: cuda_build::ArchList = kernels.archs().expect("a valid spec");
+/// let newest: Option<&cuda_build::Arch> = archs.real.iter().max();
+/// if newest.is_some_and(|a| a.major >= 8) {
+///     kernels.define("HAS_BF16", None);
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Arch {
     /// Compute capability major (`8` in 8.6).
@@ -55,6 +67,14 @@ pub struct ArchTarget {
 }
 
 /// Where an arch spec came from, for messages and precedence.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// let compiled = cuda.kernels().dir("kernels").default_arch("80").compile_or_exit();
+/// if let cuda_build::SpecSource::Var(var) = &compiled.arch_source {
+///     println!("cargo::warning=architectures from {var}");
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SpecSource {
@@ -276,6 +296,12 @@ impl Supported {
 }
 
 /// The resolved list: what nvcc is asked to build.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// let compiled = cuda.kernels().dir("kernels").arch("75;86").compile_or_exit();
+/// assert_eq!(compiled.archs.names(), ["sm_75", "sm_86", "compute_86"]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ArchList {
     /// SASS targets, ascending.

@@ -3,6 +3,12 @@
 use std::fmt;
 
 /// How a check came out.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// let worst = report.checks.iter().map(|c| c.status).max_by_key(|s| *s as u8);
+/// println!("{worst:?}");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Status {
@@ -25,6 +31,13 @@ impl fmt::Display for Status {
 }
 
 /// One finding of a probe.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// for check in report.checks.iter().filter(|c| c.status != cuda_build::Status::Ok) {
+///     println!("cargo::warning={}: {}", check.name, check.message);
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Check {

@@ -15,6 +15,13 @@ use crate::version::CudaVersion;
 pub const VERSION_VAR: &str = "CUDA_BUILD_CUDA_VERSION";
 
 /// How to link the CUDA runtime.
+///
+/// ```no_run
+/// let mut cuda = cuda_build::Probe::new().find_or_exit();
+/// // Static: nothing to find at run time (what a library crate should use).
+/// cuda.link_cudart(cuda_build::Cudart::Static);
+/// cuda.emit_or_exit();
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cudart {
@@ -36,6 +43,13 @@ enum Link {
 
 /// A found toolkit plus the link requests of the build script. [`Cuda::emit`] prints
 /// everything cargo needs: cfgs and their check-cfg, link lines, rerun-if lines.
+///
+/// ```no_run
+/// let mut cuda = cuda_build::Probe::new().version_req(">=12").find_or_exit();
+/// println!("cargo::warning=CUDA {} at {}", cuda.version(), cuda.toolkit().root.display());
+/// cuda.link_cudart(cuda_build::Cudart::Static);
+/// cuda.emit_or_exit();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Cuda {
     toolkit: Toolkit,

@@ -18,6 +18,13 @@ use crate::version::CudaVersion;
 pub const NVIDIA_SMI_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A GPU seen on this machine.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// for gpu in &report.driver.gpus {
+///     println!("{} (sm_{})", gpu.name, gpu.compute_cap.map_or("?".into(), |a| a.to_string()));
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Gpu {
@@ -28,6 +35,14 @@ pub struct Gpu {
 }
 
 /// What was seen of the driver.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// match &report.driver.version {
+///     Some(v) => println!("driver {v} (from {})", report.driver.source.as_deref().unwrap_or("?")),
+///     None => println!("no driver: normal on a build machine"),
+/// }
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Driver {
@@ -42,6 +57,13 @@ pub struct Driver {
 }
 
 /// A driver version: `580.159.04` compared field by field.
+///
+/// ```
+/// use cuda_build::DriverVersion;
+/// let h200 = DriverVersion::parse("580.95.05").unwrap();
+/// assert!(h200 >= DriverVersion::parse("580.65.06").unwrap());
+/// assert!(h200 < DriverVersion::parse("590.44.01").unwrap());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DriverVersion(pub Vec<u32>);
 

@@ -10,6 +10,14 @@ use crate::env::Env;
 use crate::error::Error;
 
 /// One instruction to cargo.
+///
+/// ```
+/// let d = cuda_build::Directive::RerunIfEnvChanged("CUDA_PATH".into());
+/// assert_eq!(d.render(), "cargo::rerun-if-env-changed=CUDA_PATH");
+/// // A warning of several lines is several directives: no text starts one of its own.
+/// let w = cuda_build::Directive::Warning("a\ncargo::rustc-cfg=x".into());
+/// assert_eq!(w.render(), "cargo::warning=a\ncargo::warning=cargo::rustc-cfg=x");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Directive {

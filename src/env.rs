@@ -15,6 +15,12 @@ const CARGO_SET: &[&str] = &["TARGET", "HOST", "OUT_DIR", "PROFILE", "DEBUG", "O
 
 /// The environment a probe sees: variables, and the directory that stands for `/`
 /// when conventional locations (`/usr/local/cuda`, ...) are searched.
+///
+/// ```
+/// // What the tests do: a probe of exactly these variables.
+/// let env = cuda_build::Env::from_vars([("CUDA_PATH", "/nonexistent/cuda")]);
+/// assert!(cuda_build::Probe::new().env(env).find().is_err());
+/// ```
 #[derive(Debug)]
 pub struct Env {
     /// `None` reads the process environment.

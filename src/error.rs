@@ -12,6 +12,15 @@ use crate::version::CudaVersion;
 pub use crate::version::ParseError;
 
 /// Everything that can stop a probe or an emit.
+///
+/// ```
+/// let env = cuda_build::Env::from_vars([("CUDA_PATH", "/nonexistent/cuda")]);
+/// let err = cuda_build::Probe::new().env(env).find().unwrap_err();
+/// // A toolkit named by a variable is never replaced by another: that is the error.
+/// assert!(matches!(err, cuda_build::Error::Explicit(_)));
+/// assert!(err.search().is_some_and(|s| !s.candidates.is_empty()));
+/// println!("{err}"); // what was searched, what was found, why it does not fit, the fix
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -135,6 +144,17 @@ pub enum Error {
 }
 
 /// What is wrong with a path of [`Error::KernelPath`].
+///
+/// ```no_run
+/// use cuda_build::{Error, PathProblem};
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// match cuda.kernels().dir("kernels").compile() {
+///     Err(Error::KernelPath { path, problem: PathProblem::Unsafe(c), .. }) => {
+///         println!("cargo::warning=rename {path:?}: it holds {c:?}");
+///     }
+///     other => drop(other),
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PathProblem {

@@ -14,6 +14,12 @@ use crate::toolkit::Toolkit;
 use crate::version::CudaVersion;
 
 /// The family of a host compiler, as nvcc's `host_config.h` tells them apart.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// let gcc = report.host_compiler.as_ref().is_some_and(|h| h.kind == cuda_build::HostKind::Gcc);
+/// println!("host compiler is gcc: {gcc}");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HostKind {
@@ -45,6 +51,13 @@ impl fmt::Display for HostKind {
 }
 
 /// A host compiler and nvcc's verdict on it.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// if let Some(host) = &report.host_compiler {
+///     println!("{} {} ({})", host.kind, host.path.display(), if host.supported { "supported" } else { "too new" });
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HostCompiler {
@@ -63,6 +76,14 @@ pub struct HostCompiler {
 }
 
 /// A host compiler's version (`12.2.0`, `18.1.3`): its own type, not a CUDA version.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// let version: Option<cuda_build::HostVersion> = report.host_compiler.and_then(|h| h.version);
+/// if version.is_some_and(|v| v.major >= 13) {
+///     println!("cargo::warning=a host compiler from 2023 or later");
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub struct HostVersion {
@@ -85,6 +106,13 @@ impl std::fmt::Display for HostVersion {
 
 /// No host compiler this toolkit accepts, found before nvcc runs: what was found (if
 /// anything), what is wrong, and the exact fix. [`crate::Error::HostCompiler`] wraps it.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// if let Err(cuda_build::Error::HostCompiler(r)) = cuda.kernels().dir("kernels").compile() {
+///     println!("{}: {}", r.problem, r.fix);
+/// }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Rejection {

@@ -10,6 +10,13 @@ use std::time::Duration;
 use wait_timeout::ChildExt;
 
 /// An external tool (nvcc, ...) that could not be run, failed, or hung.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// if let Err(cuda_build::Error::Tool(t)) = cuda.kernels().dir("kernels").static_lib("k").compile() {
+///     println!("{} failed: {:?}", t.program.display(), t.problem);
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ToolError {
     /// The program, as run.
@@ -21,6 +28,15 @@ pub struct ToolError {
 }
 
 /// What went wrong with a tool.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// if let Err(cuda_build::Error::Tool(t)) = cuda.kernels().dir("kernels").static_lib("k").compile() {
+///     if let cuda_build::ToolProblem::Timeout(after) = t.problem {
+///         println!("{} hung for {after:?}", t.program.display());
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ToolProblem {

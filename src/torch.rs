@@ -12,6 +12,12 @@ use crate::run::Cmd;
 use crate::version::CudaVersion;
 
 /// Which rule found libtorch.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().libtorch(true).find_or_exit();
+/// let from_torch_sys = cuda.libtorch().is_some_and(|lt| matches!(lt.rule, cuda_build::LibtorchRule::DepTch));
+/// println!("the libtorch torch-sys linked: {from_torch_sys}");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rule {
@@ -37,6 +43,13 @@ impl std::fmt::Display for Rule {
 }
 
 /// A libtorch and what it was built with.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().libtorch(true).find_or_exit();
+/// if let Some(lt) = cuda.libtorch() {
+///     println!("libtorch {:?} (CUDA {:?}) found by {}", lt.version, lt.cuda, lt.rule);
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Libtorch {
@@ -60,6 +73,13 @@ pub struct Libtorch {
 
 /// Why libtorch could not be found where the environment pointed: a finding, and with
 /// [`crate::Probe::libtorch`] the build's error.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().libtorch(true).report();
+/// for c in report.checks.iter().filter(|c| c.name == "libtorch") {
+///     println!("{}", c.message); // a NotFound's text when LIBTORCH points at nothing
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NotFound {

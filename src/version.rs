@@ -3,6 +3,11 @@
 use std::fmt;
 
 /// A text (tool output, version file, variable) that could not be parsed.
+///
+/// ```
+/// let e = cuda_build::VersionReq::parse(">=twelve").unwrap_err();
+/// assert!(e.to_string().starts_with("cannot parse"));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
     /// What was being parsed (`"cuda.h CUDA_VERSION"`).

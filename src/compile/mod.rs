@@ -23,6 +23,11 @@ use crate::{Cuda, Cudart};
 pub use plan::DEFAULT_ARCH;
 
 /// What each kernel file becomes.
+///
+/// ```
+/// let lib = cuda_build::Format::StaticLib("kernels".into());
+/// assert_ne!(lib, cuda_build::Format::Fatbin); // the default of Kernels
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Format {
@@ -95,6 +100,13 @@ pub struct Kernels<'a> {
 }
 
 /// The shape of the generated module, see [`Kernels::module_style`].
+///
+/// ```no_run
+/// // build.rs: OUT_DIR/ptx.rs holds `pub const AFFINE: &str = include_str!(...)`
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// cuda.kernels().dir("src").ptx().name("ptx").module_style(cuda_build::ModuleStyle::Constants).compile_or_exit();
+/// // src/lib.rs: pub mod ptx { include!(concat!(env!("OUT_DIR"), "/ptx.rs")); }  then ptx::AFFINE
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ModuleStyle {
@@ -109,6 +121,14 @@ pub enum ModuleStyle {
 }
 
 /// One compiled kernel file.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// for k in cuda.kernels().dir("kernels").compile_or_exit().kernels {
+///     // kernels::<ident>::ENTRIES in the generated module holds the same names.
+///     println!("{} -> {} {:?} (recompiled: {})", k.source.display(), k.output.display(), k.entries, k.recompiled);
+/// }
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct CompiledKernel {
@@ -125,6 +145,12 @@ pub struct CompiledKernel {
 }
 
 /// The result of [`Kernels::compile`].
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// let compiled = cuda.kernels().dir("kernels").ptx().compile_or_exit();
+/// println!("cargo::warning={} kernels in {}", compiled.kernels.len(), compiled.module.display());
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Compiled {

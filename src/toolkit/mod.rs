@@ -14,6 +14,12 @@ use crate::version::{CudaVersion, VersionReq};
 
 /// Where a candidate toolkit came from. Ranked: explicit variables first, then `PATH`,
 /// then conventional locations, then environments and wheels, then pkg-config.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// // Where it was found: `CUDA_PATH`, `PATH`, `/usr/local/cuda`, ...
+/// println!("chosen by {}", cuda.toolkit().source);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Source {
@@ -80,6 +86,12 @@ impl fmt::Display for Source {
 }
 
 /// Which source gave a toolkit's version.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// // No process was spawned unless this says nvcc.
+/// println!("{:?}", cuda.toolkit().version_source);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum VersionSource {
@@ -105,6 +117,16 @@ impl fmt::Display for VersionSource {
 }
 
 /// Why a candidate was not chosen.
+///
+/// ```no_run
+/// use cuda_build::Refusal;
+/// let report = cuda_build::Probe::new().version_req(">=13").report();
+/// for c in &report.search.candidates {
+///     if let Some(Refusal::OutOfRange { .. }) = &c.refusal {
+///         println!("{} is outside the range", c.path.display());
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Refusal {
@@ -171,6 +193,14 @@ impl fmt::Display for Refusal {
 }
 
 /// One toolkit seen during the search, with the verdict on it.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().report();
+/// let usable: Vec<_> = report.search.candidates.iter().filter(|c| c.refusal.is_none()).collect();
+/// for c in usable {
+///     println!("CUDA {:?} at {} (from {})", c.version, c.path.display(), c.source);
+/// }
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Candidate {
@@ -198,6 +228,12 @@ impl Candidate {
 }
 
 /// The chosen toolkit.
+///
+/// ```no_run
+/// let cuda = cuda_build::Probe::new().find_or_exit();
+/// let t: &cuda_build::Toolkit = cuda.toolkit();
+/// println!("{} {} {:?}", t.nvcc.display(), t.version, t.include_dirs);
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Toolkit {

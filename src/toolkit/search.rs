@@ -13,6 +13,14 @@ use crate::version::{CudaVersion, VersionReq};
 pub(crate) const UNKNOWN_TORCH: &str = "of unknown version";
 
 /// What was required, where it was looked for, and what was found there.
+///
+/// ```no_run
+/// let report = cuda_build::Probe::new().version_req(">=13").report();
+/// println!("searched: {}", report.search.searched.join("; "));
+/// for c in &report.search.candidates {
+///     println!("{} {:?}", c.path.display(), c.refusal);
+/// }
+/// ```
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct Search {
