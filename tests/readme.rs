@@ -174,3 +174,96 @@ fn the_doctor_installs_from_the_packaged_crate() {
     assert_eq!(json["toolkit"]["version"], common::nvcc_says(&nvcc).as_str(), "{stdout}");
     assert_eq!(json["toolkit"]["source"], "CUDA_PATH", "{stdout}");
 }
+
+#[test]
+fn the_candle_shaped_recipe_builds_ptx_constants_and_links_libmoe() {
+    let _g = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let files: Vec<String> = recipe("candle").into_iter().map(|(p, _)| p).collect();
+    assert_eq!(files, ["build.rs"]);
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    // The recipe's build.rs with what it names: kernels in src/ (PTX) and src/moe/ (libmoe.a),
+    // and a main.rs that includes ptx.rs and calls into the library.
+    let dir = write_crate("candle");
+    let w = |rel: &str, text: &str| {
+        let p = dir.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    w(
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"candle-shaped\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+             [build-dependencies]\ncuda-build = {{ path = {:?} }}\n",
+            root().display().to_string()
+        ),
+    );
+    w("src/cuda_utils.cuh", "#pragma once\n#define SCALE 2.0f\n");
+    w(
+        "src/affine.cu",
+        "#include \"cuda_utils.cuh\"\nextern \"C\" __global__ void affine_f32(float* x) { x[threadIdx.x] *= SCALE; }\n",
+    );
+    w(
+        "src/binary.cu",
+        "extern \"C\" __global__ void badd_f32(float* x, const float* y) { x[threadIdx.x] += y[threadIdx.x]; }\n",
+    );
+    w(
+        "src/moe/moe_wmma.cu",
+        "#include <cuda_bf16.h>\n\
+         #ifndef NO_BF16_KERNEL\n\
+         extern \"C\" __global__ void moe_bf16(__nv_bfloat16* x) { x[threadIdx.x] = __float2bfloat16(1.0f); }\n\
+         extern \"C\" int moe_has_bf16() { return 1; }\n\
+         #else\n\
+         extern \"C\" int moe_has_bf16() { return 0; }\n\
+         #endif\n",
+    );
+    w(
+        "src/moe/moe_gguf.cu",
+        "extern \"C\" __global__ void moe_f32(float* x) { x[threadIdx.x] = 1.0f; }\n\
+         extern \"C\" int moe_launch(float* x) { moe_f32<<<1, 32>>>(x); return (int)cudaGetLastError(); }\n",
+    );
+    w(
+        "src/main.rs",
+        "mod ptx {\n    include!(concat!(env!(\"OUT_DIR\"), \"/ptx.rs\"));\n}\n\n\
+         extern \"C\" {\n    fn moe_has_bf16() -> i32;\n    fn moe_launch(x: *mut f32) -> i32;\n}\n\n\
+         fn main() {\n    println!(\"affine {} bytes, binary {} bytes\", ptx::AFFINE.len(), ptx::BINARY.len());\n    \
+         // SAFETY: a host function of libmoe.a that only returns a constant.\n    \
+         println!(\"bf16 kernels: {}\", unsafe { moe_has_bf16() });\n    \
+         println!(\"moe_launch at {:p}\", moe_launch as *const ());\n}\n",
+    );
+    let target = root().join("target/readme-candle");
+    for (archs, bf16) in [("75", "0"), ("86", "1")] {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.arg("run").current_dir(&dir).env("CARGO_TARGET_DIR", &target);
+        for v in common::CLEARED_VARS {
+            cmd.env_remove(v);
+        }
+        let out = cmd.env("CUDA_PATH", real_root(&nvcc)).env("CUDAARCHS", archs).output().unwrap();
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success(), "CUDAARCHS={archs}: {stdout}\n{stderr}");
+        // OUT_DIR of this build: the one whose PTX targets this arch.
+        let out_dir = fs::read_dir(target.join("debug/build"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("candle-shaped-"))
+            .map(|e| e.path().join("out"))
+            .find(|o| {
+                fs::read_to_string(o.join("affine.ptx")).is_ok_and(|p| p.contains(&format!(".target sm_{archs}")))
+            })
+            .unwrap_or_else(|| panic!("no OUT_DIR/affine.ptx for sm_{archs}"));
+        let module = fs::read_to_string(out_dir.join("ptx.rs")).unwrap();
+        for name in ["AFFINE", "BINARY"] {
+            assert!(module.contains(&format!("pub const {name}: &str = include_str!(")), "{module}");
+        }
+        assert!(!module.contains("MOE"), "src/moe/ is excluded from the PTX: {module}");
+        assert!(out_dir.join("binary.ptx").is_file() && out_dir.join("libmoe.a").is_file());
+        let sizes = format!(
+            "affine {} bytes, binary {} bytes\n",
+            fs::metadata(out_dir.join("affine.ptx")).unwrap().len(),
+            fs::metadata(out_dir.join("binary.ptx")).unwrap().len()
+        );
+        assert!(stdout.starts_with(&sizes), "{sizes}{stdout}");
+        // NO_BF16_KERNEL reached the library below sm_80 only.
+        assert!(stdout.contains(&format!("\nbf16 kernels: {bf16}\n")), "CUDAARCHS={archs}: {stdout}");
+        assert!(stdout.contains("\nmoe_launch at 0x"), "{stdout}");
+    }
+}
