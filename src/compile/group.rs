@@ -134,7 +134,8 @@ impl Prepared<'_, '_> {
             }
             user_files.insert(src.path.clone());
             user_files.extend(self.user_deps(&r));
-            if r.unreadable {
+            // A static library's module lists no images: its entry names are never read.
+            if r.unreadable && !matches!(self.k.format, Format::StaticLib(_)) {
                 self.warnings.push(format!(
                     "{}: the output is compressed; entry names could not be read (ENTRIES is empty)",
                     src.path.display()

@@ -42,5 +42,5 @@ fn main() {
     }
 
     cuda_build::compile_all_or_exit(&[&ptx, &moe]);
-    cuda.emit();
+    cuda.emit_or_exit();
 }
