@@ -1,4 +1,1 @@
-// Shared by the kernel and its launcher: editing it must rebuild saxpy.cu.
-#pragma once
-
-#define SAXPY_BLOCK 256
+../../../../shared/saxpy.cuh
