@@ -1,4 +1,4 @@
-//! build.rs of the benchmark's scratch consumer crate for bindgen_cuda (copied by benches/build.rs).
+//! build.rs of the benchmark's scratch consumer crate for bindgen_cuda (copied by benches/build/).
 //! Set up as candle-kernels 0.9 uses it: build_ptx() over the .cu files, the .cuh files as
 //! include_paths (bindgen_cuda prints rerun-if-changed for them), extra args from BENCH_FLAGS.
 use std::env;

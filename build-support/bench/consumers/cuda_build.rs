@@ -1,4 +1,4 @@
-//! build.rs of the benchmark's scratch consumer crate for cuda-build (copied by benches/build.rs).
+//! build.rs of the benchmark's scratch consumer crate for cuda-build (copied by benches/build/).
 //! BENCH_CAPTURE=FILE: record cargo's environment and this program's path, compile nothing.
 //! BENCH_MODE=ptx|fatbin|static with BENCH_KERNELS=DIR and BENCH_FLAGS="nvcc flags": compile.
 //! Unset: only link the crate (the dependency-cost table).

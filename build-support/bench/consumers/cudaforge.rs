@@ -1,4 +1,4 @@
-//! build.rs of the benchmark's scratch consumer crate for cudaforge (copied by benches/build.rs).
+//! build.rs of the benchmark's scratch consumer crate for cudaforge (copied by benches/build/).
 //! Set up as its README suggests: source_dir() over the kernels, the .cuh files as watch()
 //! paths (so a header edit is noticed at all), compute_cap(75), extra args from BENCH_FLAGS.
 //! Its default parallelism is 50% of the cores; CUDAFORGE_THREADS overrides it.
