@@ -58,6 +58,11 @@ pub const HEADER_MARGIN: f64 = 1.10;
 pub const CACHE_GOAL: f64 = 0.15;
 pub const CACHE_MARGIN: f64 = 0.25;
 pub const SCCACHE_MARGIN: f64 = 0.35;
+/// sccache 0.16 with CUDA 12.4 caches every nvcc step: a rebuild from it (issue 15).
+pub const SCCACHE_GOAL: f64 = 0.10;
+/// A failing cache costs at most one extra nvcc run per kernel: cold / plain.
+pub const FALLBACK_GOAL: f64 = 2.0;
+pub const FALLBACK_MARGIN: f64 = 2.3;
 /// A cold run during which other processes took more than this share of the CPU is repeated
 /// (up to 3 times): this machine is shared.
 pub const FOREIGN_LIMIT: f64 = 0.10;

@@ -81,8 +81,13 @@ pub fn max_concurrency(calls: &[Call]) -> usize {
 }
 
 pub fn toolkit_nvcc(version: &str) -> Option<PathBuf> {
-    let var = format!("CUDA_BUILD_TEST_NVCC_{}", version.replace('.', "_"));
-    if let Some(v) = std::env::var_os(&var) {
+    provisioned(&format!("CUDA_BUILD_TEST_NVCC_{}", version.replace('.', "_")))
+}
+
+/// A tool `build-support/provision.sh` provisioned: `var` from the environment (test.sh
+/// exports them), else its line in the env file it writes.
+pub fn provisioned(var: &str) -> Option<PathBuf> {
+    if let Some(v) = std::env::var_os(var) {
         return Some(PathBuf::from(v));
     }
     let cache = std::env::var_os("CUDA_BUILD_CACHE").map(PathBuf::from).or_else(|| {
