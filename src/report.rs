@@ -6,7 +6,10 @@ use std::path::Path;
 
 use crate::check::Status;
 use crate::json::Value;
+use crate::driver::Driver;
 use crate::probe::Report;
+use crate::toolkit::Toolkit;
+use crate::torch::Libtorch;
 
 impl Report {
     /// The report as the doctor's `--json` prints it: one pretty-printed object whose keys
@@ -27,20 +30,7 @@ impl Report {
     }
 
     fn json_value(&self) -> Value {
-        let paths = |ps: &[std::path::PathBuf]| Value::Array(ps.iter().map(|p| path(p)).collect());
-        let toolkit = match &self.result {
-            Ok(t) => Value::object([
-                ("root", path(&t.root)),
-                ("nvcc", path(&t.nvcc)),
-                ("version", Value::str(t.version.to_string())),
-                ("version_source", Value::str(t.version_source.to_string())),
-                ("source", Value::str(t.source.to_string())),
-                ("include_dirs", paths(&t.include_dirs)),
-                ("lib_dirs", paths(&t.lib_dirs)),
-                ("stubs_dir", t.stubs_dir.as_deref().map_or(Value::Null, path)),
-            ]),
-            Err(_) => Value::Null,
-        };
+        let toolkit = self.result.as_ref().map_or(Value::Null, toolkit_value);
         let candidates = self
             .search
             .candidates
@@ -76,32 +66,8 @@ impl Report {
                 ("source", Value::str(h.source.clone())),
             ])
         });
-        let gpus = self
-            .driver
-            .gpus
-            .iter()
-            .map(|g| {
-                Value::object([
-                    ("name", Value::str(g.name.clone())),
-                    ("compute_cap", Value::opt_str(g.compute_cap.map(|a| format!("{}.{}", a.major, a.minor)))),
-                ])
-            })
-            .collect();
-        let driver = Value::object([
-            ("version", Value::opt_str(self.driver.version.as_ref().map(ToString::to_string))),
-            ("source", Value::opt_str(self.driver.source.clone())),
-            ("gpus", Value::Array(gpus)),
-        ]);
-        let libtorch = self.libtorch.as_ref().map_or(Value::Null, |l| {
-            Value::object([
-                ("root", path(&l.root)),
-                ("version", Value::opt_str(l.version.clone())),
-                ("cuda", Value::opt_str(l.cuda.map(|c| format!("{}.{}", c.major, c.minor)))),
-                ("source", Value::str(l.source.clone())),
-                ("rule", Value::str(l.rule.to_string())),
-                ("lib_dir", path(&l.lib_dir)),
-            ])
-        });
+        let driver = driver_value(&self.driver);
+        let libtorch = self.libtorch.as_ref().map_or(Value::Null, libtorch_value);
         Value::object([
             ("ok", Value::Bool(self.ok())),
             ("libtorch", libtorch),
@@ -114,6 +80,49 @@ impl Report {
             ("checks", Value::Array(checks)),
         ])
     }
+}
+
+fn toolkit_value(t: &Toolkit) -> Value {
+    let paths = |ps: &[std::path::PathBuf]| Value::Array(ps.iter().map(|p| path(p)).collect());
+    Value::object([
+        ("root", path(&t.root)),
+        ("nvcc", path(&t.nvcc)),
+        ("version", Value::str(t.version.to_string())),
+        ("version_source", Value::str(t.version_source.to_string())),
+        ("source", Value::str(t.source.to_string())),
+        ("include_dirs", paths(&t.include_dirs)),
+        ("lib_dirs", paths(&t.lib_dirs)),
+        ("stubs_dir", t.stubs_dir.as_deref().map_or(Value::Null, path)),
+    ])
+}
+
+fn driver_value(d: &Driver) -> Value {
+    let gpus = d
+        .gpus
+        .iter()
+        .map(|g| {
+            Value::object([
+                ("name", Value::str(g.name.clone())),
+                ("compute_cap", Value::opt_str(g.compute_cap.map(|a| format!("{}.{}", a.major, a.minor)))),
+            ])
+        })
+        .collect();
+    Value::object([
+        ("version", Value::opt_str(d.version.as_ref().map(ToString::to_string))),
+        ("source", Value::opt_str(d.source.clone())),
+        ("gpus", Value::Array(gpus)),
+    ])
+}
+
+fn libtorch_value(l: &Libtorch) -> Value {
+    Value::object([
+        ("root", path(&l.root)),
+        ("version", Value::opt_str(l.version.clone())),
+        ("cuda", Value::opt_str(l.cuda.map(|c| format!("{}.{}", c.major, c.minor)))),
+        ("source", Value::str(l.source.clone())),
+        ("rule", Value::str(l.rule.to_string())),
+        ("lib_dir", path(&l.lib_dir)),
+    ])
 }
 
 fn path(p: &Path) -> Value {
@@ -130,9 +139,9 @@ fn path(p: &Path) -> Value {
 /// assert!(text.contains("  - ?          /nonexistent/cuda (from CUDA_PATH): does not exist\n"));
 /// assert!(text.contains("[ERROR] toolkit: the CUDA toolkit named by CUDA_PATH=/nonexistent/cuda is not usable"));
 /// ```
-impl fmt::Display for Report {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cuda-build doctor")?;
+impl Report {
+    /// The doctor's first block: the toolkit, host compiler, driver, GPUs and libtorch found.
+    fn fmt_found(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.result {
             Ok(t) => {
                 write!(f, "\n  toolkit:   CUDA {} (version from {})", t.version, t.version_source)?;
@@ -188,6 +197,14 @@ impl fmt::Display for Report {
                 l.rule
             )?;
         }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cuda-build doctor")?;
+        self.fmt_found(f)?;
         if let Some(req) = &self.search.required {
             write!(f, "\n  required:  {req}")?;
         }

@@ -25,7 +25,14 @@ pub(crate) enum Hint {
 pub(crate) fn locate(env: &Env) -> (Vec<(Source, Hint)>, Vec<String>) {
     let mut found = Vec::new();
     let mut searched = Vec::new();
+    for rank in [variables, path, locations, environments, pkg_config] {
+        rank(env, &mut found, &mut searched);
+    }
+    (found, searched)
+}
 
+/// Rank 1: `NVCC`/`CUDACXX` (cc's target suffixes) and the root variables.
+fn variables(env: &Env, found: &mut Vec<(Source, Hint)>, searched: &mut Vec<String>) {
     for var in COMPILER_VARS {
         match env.get_targeted(var) {
             Some((name, value)) => {
@@ -44,7 +51,10 @@ pub(crate) fn locate(env: &Env) -> (Vec<(Source, Hint)>, Vec<String>) {
             None => searched.push(format!("{var} (unset)")),
         }
     }
+}
 
+/// Rank 2: the first `nvcc` on `PATH`.
+fn path(env: &Env, found: &mut Vec<(Source, Hint)>, searched: &mut Vec<String>) {
     let path_dirs = env.path_dirs();
     match env.which("nvcc") {
         Some(nvcc) => {
@@ -53,7 +63,10 @@ pub(crate) fn locate(env: &Env) -> (Vec<(Source, Hint)>, Vec<String>) {
         }
         None => searched.push(format!("nvcc on PATH (none in {} directories)", path_dirs.len())),
     }
+}
 
+/// Rank 3: the conventional places, and the Windows installer's `CUDA_PATH_Vx_y`.
+fn locations(env: &Env, found: &mut Vec<(Source, Hint)>, searched: &mut Vec<String>) {
     let usr_local = env.system_path("/usr/local");
     found.push((Source::Location("/usr/local/cuda".into()), Hint::Root(usr_local.join("cuda"))));
     for (version, dir) in versioned_dirs(&usr_local, "cuda-") {
@@ -77,7 +90,11 @@ pub(crate) fn locate(env: &Env) -> (Vec<(Source, Hint)>, Vec<String>) {
         "/usr/local/cuda, /usr/local/cuda-X.Y (newest first), CUDA_PATH_Vx_y, /opt/cuda, /usr/lib/nvidia-cuda-toolkit"
             .into(),
     );
+}
 
+/// Rank 4: conda, NVIDIA's wheels in site-packages, cuda-build's cache (a directory counts
+/// only if it holds `bin/nvcc`: a torch wheel's `bin/` of scripts is no toolkit).
+fn environments(env: &Env, found: &mut Vec<(Source, Hint)>, searched: &mut Vec<String>) {
     match env.get("CONDA_PREFIX") {
         Some(prefix) => {
             searched.push(format!("CONDA_PREFIX={}", Path::new(&prefix).display()));
@@ -96,21 +113,22 @@ pub(crate) fn locate(env: &Env) -> (Vec<(Source, Hint)>, Vec<String>) {
         let toolkits = cache.join("toolkits");
         for dir in sorted_subdirs(&toolkits) {
             for root in [dir.join("nvidia/cu13"), dir.clone()] {
-                if root.join("bin").is_dir() {
+                if root.join("bin/nvcc").is_file() || root.join("bin/nvcc.exe").is_file() {
                     found.push((Source::Cache(dir.clone()), Hint::Root(root)));
                 }
             }
         }
         searched.push(format!("cuda-build cache {}", toolkits.display()));
     }
+}
 
+/// Rank 5: pkg-config files naming a CUDA root.
+fn pkg_config(env: &Env, found: &mut Vec<(Source, Hint)>, searched: &mut Vec<String>) {
     let pc_dirs = pkg_config_dirs(env);
     for (file, root) in pkg_config_roots(&pc_dirs) {
         found.push((Source::PkgConfig(file), Hint::Root(root)));
     }
     searched.push(format!("pkg-config cuda-X.Y.pc / cudart-X.Y.pc in {} directories", pc_dirs.len()));
-
-    (found, searched)
 }
 
 /// `NVCC=nvcc` (a bare name, as cc allows) is looked up on PATH.
