@@ -5,8 +5,8 @@ use std::fmt;
 use std::path::Path;
 
 use crate::check::Status;
-use crate::json::Value;
 use crate::driver::Driver;
+use crate::json::Value;
 use crate::probe::Report;
 use crate::toolkit::Toolkit;
 use crate::torch::Libtorch;
