@@ -120,6 +120,7 @@ mod json;
 mod probe;
 mod report;
 mod run;
+mod text;
 mod toolkit;
 mod torch;
 mod version;

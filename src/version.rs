@@ -20,11 +20,7 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn new(what: &str, input: &str, reason: &str) -> Self {
-        let mut short: String = input.chars().take(120).collect();
-        if short.len() < input.len() {
-            short.push('…');
-        }
-        ParseError { what: what.to_owned(), input: short, reason: reason.to_owned() }
+        ParseError { what: what.to_owned(), input: crate::text::cut(input, 120), reason: reason.to_owned() }
     }
 }
 

@@ -159,12 +159,8 @@ impl Launcher {
 }
 
 fn refuse(variable: &str, value: &OsStr, reason: &str) -> Error {
-    let value = value.to_string_lossy();
-    let mut shown: String = value.chars().take(120).collect();
-    if shown.len() < value.len() {
-        shown.push('…');
-    }
-    Error::Launcher { variable: variable.to_owned(), value: shown, reason: reason.to_owned() }
+    let value = crate::text::cut(&value.to_string_lossy(), 120);
+    Error::Launcher { variable: variable.to_owned(), value, reason: reason.to_owned() }
 }
 
 /// `CUDA_BUILD_LAUNCHER` as words: `Ok(None)` for an off switch.
@@ -281,13 +277,7 @@ fn clean(text: &str) -> String {
 }
 
 fn cap(text: &str) -> String {
-    let text = clean(text);
-    if text.chars().count() <= MAX_LINE {
-        return text;
-    }
-    let mut short: String = text.chars().take(MAX_LINE).collect();
-    short.push('…');
-    short
+    crate::text::cut(&clean(text), MAX_LINE)
 }
 
 /// What the launcher did in one build, shared by the job threads.
