@@ -63,8 +63,7 @@ pub(crate) fn compile(groups: &[&Kernels<'_>]) -> Result<Vec<Compiled>, Error> {
     for (p, r) in prepared.into_iter().zip(results) {
         match p.finish(r.into_iter().flatten().collect()) {
             Ok(c) => out.push(c),
-            Err(Error::Kernels(e)) => errors.extend(e),
-            Err(e) => errors.push(e),
+            Err(e) => errors.extend(e),
         }
     }
     match errors.len() {
@@ -110,8 +109,8 @@ impl Prepared<'_, '_> {
         }
     }
 
-    /// The group's result from its jobs' results (in `jobs` order).
-    fn finish(mut self, results: Vec<Result<JobResult, Error>>) -> Result<Compiled, Error> {
+    /// The group's result from its jobs' results (in `jobs` order), or every failure.
+    fn finish(mut self, results: Vec<Result<JobResult, Error>>) -> Result<Compiled, Vec<Error>> {
         let env = self.k.cuda.env();
         // One warning per build about a launcher that failed (its version asked only then).
         if let Some(w) = self.plan.launcher.as_ref().and_then(|l| self.tally.summary(l, env)) {
@@ -149,21 +148,25 @@ impl Prepared<'_, '_> {
                 recompiled: r.recompiled,
             });
         }
-        failures.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut errors: Vec<Error> = failures.into_iter().map(|(_, e)| e).collect();
-        match errors.len() {
-            0 => {}
-            1 => return Err(errors.remove(0)),
-            _ => return Err(Error::Kernels(errors)),
+        if !failures.is_empty() {
+            failures.sort_by(|a, b| a.0.cmp(&b.0));
+            return Err(failures.into_iter().map(|(_, e)| e).collect());
         }
         kernels.sort_by(|a, b| a.source.cmp(&b.source));
+        self.output(kernels, &user_files).map_err(|e| vec![e])
+    }
+
+    /// Library, generated module and directives of a group whose kernels all compiled;
+    /// `user_files` (the sources and the crate's headers they read) become rerun-if lines.
+    fn output(self, kernels: Vec<CompiledKernel>, user_files: &BTreeSet<PathBuf>) -> Result<Compiled, Error> {
+        let env = self.k.cuda.env();
 
         let mut directives = Vec::new();
         let library = self.link_library(&kernels, &mut directives)?;
         let module = self.out_root.join(format!("{}.rs", self.k.name));
         let text = module::generate(&self.k.format, self.k.module_style, &self.plan.archs, &kernels)?;
         fsx::write_if_changed(&module, text.as_bytes())?;
-        for p in self.dirs.iter().chain(&user_files) {
+        for p in self.dirs.iter().chain(user_files) {
             directives.push(Directive::RerunIfChanged(path_str(p)?));
         }
         directives.extend(crate::emit::rerun_env(env));
@@ -179,13 +182,12 @@ impl Prepared<'_, '_> {
         })
     }
 
-    /// The files nvcc read that belong to the crate (below it, its include dirs or kernel
-    /// dirs), not to the toolkit: the rerun-if-changed lines.
+    /// The files nvcc read (absolute: the job made them so) that belong to the crate (below
+    /// it, its include dirs or kernel dirs), not to the toolkit: the rerun-if-changed lines.
     fn user_deps(&self, r: &JobResult) -> Vec<PathBuf> {
         let toolkit = self.k.cuda.toolkit();
         r.deps
             .iter()
-            .map(|d| if d.is_absolute() { d.clone() } else { self.base.join(d) })
             .filter(|d| {
                 let user =
                     d.starts_with(&self.base) || self.plan.includes.iter().chain(&self.dirs).any(|i| d.starts_with(i));
@@ -193,6 +195,7 @@ impl Prepared<'_, '_> {
                     d.starts_with(&toolkit.root) || toolkit.include_dirs.iter().any(|i| d.starts_with(i));
                 user && !toolkit_header
             })
+            .cloned()
             .collect()
     }
 

@@ -21,6 +21,8 @@ pub(crate) struct Job {
     pub weight: f64,
     /// The stamp of the previous build, read once.
     pub stamp: Option<Stamp>,
+    /// The source and its local headers, when the weight needed them (read once).
+    local: Option<Vec<PathBuf>>,
 }
 
 impl Job {
@@ -29,18 +31,18 @@ impl Job {
     /// source and its local headers, scaled far below any measured duration.
     pub(crate) fn new(source: Source, includes: &[PathBuf], durations: Option<&Path>, key: u64) -> Job {
         let stamp = stamp::read(&stamp::path_for(&source.output));
-        let weight = stamp
-            .as_ref()
-            .map(|s| s.secs)
-            .or_else(|| {
-                durations
-                    .and_then(|d| fs::read_to_string(duration_file(d, &source.path, key)).ok()?.trim().parse().ok())
-            })
-            .unwrap_or_else(|| {
+        let recorded = stamp.as_ref().map(|s| s.secs).or_else(|| {
+            durations.and_then(|d| fs::read_to_string(duration_file(d, &source.path, key)).ok()?.trim().parse().ok())
+        });
+        let (weight, local) = match recorded {
+            Some(secs) => (secs, None),
+            None => {
                 let files = local_files(&source.path, includes);
-                files.iter().filter_map(|f| fs::metadata(f).ok()).map(|m| m.len()).sum::<u64>() as f64 * 1e-9
-            });
-        Job { source, weight, stamp }
+                let bytes: u64 = files.iter().filter_map(|f| fs::metadata(f).ok()).map(|m| m.len()).sum();
+                (bytes as f64 * 1e-9, Some(files))
+            }
+        };
+        Job { source, weight, stamp, local }
     }
 }
 
@@ -158,8 +160,7 @@ impl JobCtx<'_> {
                     Some(failure) => {
                         self.tally.launch_failed(failure);
                         // Never trust what a failed launcher half-wrote.
-                        let _ = fs::remove_file(&tmp_out);
-                        let _ = fs::remove_file(&tmp_dep);
+                        remove_temps(&tmp_out, &tmp_dep);
                         direct()
                     }
                 }
@@ -210,7 +211,7 @@ impl JobCtx<'_> {
     /// read. A file changed from here on is recorded as changed, so the next build recompiles
     /// (for a file found only in the depfile, its mtime tells).
     fn signatures_before(&self, job: &Job) -> Vec<(PathBuf, Option<String>)> {
-        let mut known = local_files(&job.source.path, self.includes);
+        let mut known = job.local.clone().unwrap_or_else(|| local_files(&job.source.path, self.includes));
         if let Some(s) = &job.stamp {
             for (p, _) in &s.deps {
                 if !known.contains(p) {
@@ -264,10 +265,7 @@ impl JobCtx<'_> {
         tmp_dep: &Path,
         src: &Source,
     ) -> Run {
-        let cleanup = || {
-            let _ = fs::remove_file(tmp_out);
-            let _ = fs::remove_file(tmp_dep);
-        };
+        let cleanup = || remove_temps(tmp_out, tmp_dep);
         // What nvcc adds from the environment is part of the command the user must see.
         let shown = || {
             let vars: Vec<String> = self.nvcc_env.iter().map(|(k, v)| format!("{k}={v:?} ")).collect();
@@ -300,6 +298,11 @@ impl JobCtx<'_> {
         }
         Run::Done { printed, secs }
     }
+}
+
+fn remove_temps(tmp_out: &Path, tmp_dep: &Path) {
+    let _ = fs::remove_file(tmp_out);
+    let _ = fs::remove_file(tmp_dep);
 }
 
 /// nvcc's own intermediate files (`/tmp/tmpxft_..._k.cudafe1.stub.c`), gone after the run:
