@@ -301,7 +301,8 @@ pub(crate) struct Selection {
 /// Chooses the host compiler: `NVCC_CCBIN`, `CUDAHOSTCXX`, the builder's, cc's `CXX` for
 /// the target, else `g++`/`c++`/`clang++` on PATH. A compiler named by the first three is
 /// final; a default that is too new is replaced by the newest supported `g++-N`/`clang++-N`
-/// on PATH. With `allow_unsupported`, an unsupported compiler is used as is.
+/// on PATH. With `allow_unsupported` (or `CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER`), an
+/// unsupported compiler is used as is.
 pub(crate) fn select(
     env: &Env,
     toolkit: &Toolkit,
@@ -309,6 +310,9 @@ pub(crate) fn select(
     allow_unsupported: bool,
     timeout: Duration,
 ) -> Result<Selection, HostError> {
+    // The builder's choice, or the variable (read here, so every caller honours it alike).
+    let allow_unsupported =
+        allow_unsupported || env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
     let explicit = env
         .get("NVCC_CCBIN")
         .map(|v| (PathBuf::from(v), "NVCC_CCBIN"))

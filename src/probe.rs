@@ -260,8 +260,7 @@ impl Probe {
     /// The host compiler nvcc would use, as a finding (the doctor; a build checks it when
     /// kernels compile).
     fn check_host(&self, env: &Env, t: &Toolkit, checks: &mut Vec<Check>) -> Option<HostCompiler> {
-        let allow = env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
-        match host::select(env, t, None, allow, self.timeout) {
+        match host::select(env, t, None, false, self.timeout) {
             Ok(sel) => {
                 let c = &sel.compiler;
                 let line = format!(

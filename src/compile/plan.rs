@@ -55,8 +55,7 @@ impl Plan {
         let toolkit = k.cuda.toolkit();
         let (archs, source, driver) = resolve_archs(k, warnings)?;
         // The host compiler, chosen and checked before any nvcc runs.
-        let allow = k.allow_unsupported || env.get("CUDA_BUILD_ALLOW_UNSUPPORTED_COMPILER").is_some_and(|v| v != "0");
-        let host = crate::host::select(env, toolkit, k.host.as_deref(), allow, Duration::from_secs(60))?;
+        let host = crate::host::select(env, toolkit, k.host.as_deref(), k.allow_unsupported, Duration::from_secs(60))?;
         warnings.extend(host.warning.clone());
         for c in crate::driver::checks(&driver, &toolkit.version, Some(&archs)) {
             if c.status == crate::Status::Warn {
