@@ -186,7 +186,7 @@ impl JobCtx<'_> {
         })?;
         fsx::rename(&tmp_out, &src.output)?;
         let found = entries::read(&bytes);
-        let unreadable = found.unreadable && found.names.is_empty();
+        let unreadable = found.unreadable; // set only when no plain image gave the names
         let mut all = deps.clone();
         if !all.contains(&src.path) {
             all.push(src.path.clone());
