@@ -1,7 +1,9 @@
 //! File helpers: atomic writes (temp file in the same directory, then rename), so an
 //! interrupted build never leaves a truncated file that a later build trusts.
 
+use std::collections::HashMap;
 use std::fs;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
 
 /// A file operation that failed; `crate::Error::Io` carries it to the user.
@@ -50,6 +52,30 @@ pub(crate) fn remove_dead_temps(dir: &Path) {
         }
     }
 }
+
+/// A hasher for maps keyed by paths: their length and last 16 bytes (where file names
+/// differ). A build script runs unoptimized, where `SipHash` over a path's bytes (or `Path`'s
+/// hash, which walks its components) costs about as much as the work a map saves; paths that
+/// share these bytes only share a bucket (the map compares whole keys).
+#[derive(Default)]
+pub(crate) struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes.get(bytes.len().saturating_sub(16)..).unwrap_or_default() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 ^= n as u64;
+    }
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+/// A map keyed by paths (as `OsStr`/`OsString`), hashed with [`PathHasher`].
+pub(crate) type PathMap<K, V> = HashMap<K, V, BuildHasherDefault<PathHasher>>;
 
 /// A file's signature, `mtime.nanos size`: what stamps and the tool-answer cache compare.
 /// `None` when it is gone.

@@ -53,7 +53,7 @@ pub const COLD_GOAL: f64 = 1.05;
 pub const COLD_MARGIN: f64 = 1.10;
 /// A no-op may cost this many times make's no-op (which reads every depfile and stats every header).
 pub const NOOP_OF_MAKE_MARGIN: f64 = 3.0;
-pub const NOOP_GOAL_MS: f64 = 50.0;
+pub const NOOP_GOAL_MS: f64 = 15.0;
 pub const HEADER_MARGIN: f64 = 1.10;
 pub const CACHE_GOAL: f64 = 0.15;
 pub const CACHE_MARGIN: f64 = 0.25;

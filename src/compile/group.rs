@@ -3,12 +3,13 @@
 //! group finished (library, generated module, directives).
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::job::{self, Job, JobCtx, JobResult};
 use super::launcher::Tally;
 use super::plan::Plan;
-use super::{module, schedule, sources, Compiled, CompiledKernel, Format, Kernels};
+use super::{module, schedule, sources, stamp, Compiled, CompiledKernel, Format, Kernels};
 use crate::emit::{path_str, Directive};
 use crate::error::Error;
 use crate::fsx;
@@ -29,8 +30,9 @@ struct Prepared<'k, 'a> {
 pub(crate) fn compile(groups: &[&Kernels<'_>]) -> Result<Vec<Compiled>, Error> {
     let prepared: Vec<Prepared> = groups.iter().map(|k| prepare(k)).collect::<Result<_, _>>()?;
     let ctxs: Vec<JobCtx> = prepared.iter().map(Prepared::ctx).collect();
+    let sigs = stamp::Sigs::default();
     let mut results: Vec<Vec<Option<Result<JobResult, Error>>>> =
-        prepared.iter().zip(&ctxs).map(|(p, c)| p.jobs.iter().map(|j| c.fresh(j).map(Ok)).collect()).collect();
+        prepared.iter().zip(&ctxs).map(|(p, c)| p.jobs.iter().map(|j| c.fresh(j, &sigs).map(Ok)).collect()).collect();
 
     // Up-to-date jobs are settled; only stale ones go to the scheduler, longest first
     // across all groups, and a jobserver client (a helper thread reading cargo's pipe)
@@ -118,6 +120,7 @@ impl Prepared<'_, '_> {
         }
         let mut kernels = Vec::new();
         let mut user_files: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut seen = fsx::PathMap::default();
         let mut failures = Vec::new();
         for (job, result) in self.jobs.iter().zip(results) {
             let src = &job.source;
@@ -132,7 +135,7 @@ impl Prepared<'_, '_> {
                 self.warnings.push(format!("{}: {line}", src.path.display()));
             }
             user_files.insert(src.path.clone());
-            user_files.extend(self.user_deps(&r));
+            user_files.extend(self.user_deps(&r, &mut seen));
             // A static library's module lists no images: its entry names are never read.
             if r.unreadable && !matches!(self.k.format, Format::StaticLib(_)) {
                 self.warnings.push(format!(
@@ -184,19 +187,20 @@ impl Prepared<'_, '_> {
 
     /// The files nvcc read (absolute: the job made them so) that belong to the crate (below
     /// it, its include dirs or kernel dirs), not to the toolkit: the rerun-if-changed lines.
-    fn user_deps(&self, r: &JobResult) -> Vec<PathBuf> {
+    /// `seen` keeps each path's answer across the group's jobs (they share most headers).
+    fn user_deps(&self, r: &JobResult, seen: &mut fsx::PathMap<OsString, bool>) -> Vec<PathBuf> {
         let toolkit = self.k.cuda.toolkit();
-        r.deps
-            .iter()
-            .filter(|d| {
-                let user =
-                    d.starts_with(&self.base) || self.plan.includes.iter().chain(&self.dirs).any(|i| d.starts_with(i));
-                let toolkit_header =
-                    d.starts_with(&toolkit.root) || toolkit.include_dirs.iter().any(|i| d.starts_with(i));
-                user && !toolkit_header
-            })
-            .cloned()
-            .collect()
+        let mut is_user = |d: &Path| {
+            if let Some(&known) = seen.get(d.as_os_str()) {
+                return known;
+            }
+            let user =
+                d.starts_with(&self.base) || self.plan.includes.iter().chain(&self.dirs).any(|i| d.starts_with(i));
+            let toolkit_header = d.starts_with(&toolkit.root) || toolkit.include_dirs.iter().any(|i| d.starts_with(i));
+            seen.insert(d.as_os_str().to_owned(), user && !toolkit_header);
+            user && !toolkit_header
+        };
+        r.deps.iter().filter(|d| is_user(d)).cloned().collect()
     }
 
     /// For a static library: archives it (when an object changed) and says how to link it.

@@ -118,9 +118,9 @@ enum Run {
 
 impl JobCtx<'_> {
     /// The result of an up-to-date job: same key, output present, every dependency unchanged.
-    pub(crate) fn fresh(&self, job: &Job) -> Option<JobResult> {
+    pub(crate) fn fresh(&self, job: &Job, sigs: &stamp::Sigs) -> Option<JobResult> {
         let s = job.stamp.as_ref()?;
-        let unchanged = s.key == self.key && job.source.output.is_file() && stamp::deps_unchanged(s);
+        let unchanged = s.key == self.key && job.source.output.is_file() && stamp::deps_unchanged(s, sigs);
         unchanged.then(|| JobResult {
             recompiled: false,
             deps: s.deps.iter().map(|(p, _)| p.clone()).collect(),

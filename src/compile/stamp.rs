@@ -2,6 +2,8 @@
 //! whether it is up to date: a hash of the exact command, nvcc's duration, every file nvcc
 //! read with its signature AS IT WAS WHEN THE JOB STARTED, and the entry names.
 
+use std::cell::RefCell;
+use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -75,9 +77,28 @@ pub(crate) fn settled_sig(dep: &Path, before: Option<&Option<String>>, started: 
     }
 }
 
+/// Signatures taken once per build for the freshness checks: the kernels of a suite share
+/// most of their dependencies (the toolkit's and the compiler's headers), so a no-op build
+/// stats each file once, not once per kernel that read it.
+#[derive(Default)]
+pub(crate) struct Sigs(RefCell<fsx::PathMap<OsString, Option<String>>>);
+
+impl Sigs {
+    fn matches(&self, p: &Path, sig: &str) -> bool {
+        let mut memo = self.0.borrow_mut();
+        if let Some(known) = memo.get(p.as_os_str()) {
+            return known.as_deref() == Some(sig);
+        }
+        let now = file_sig(p);
+        let same = now.as_deref() == Some(sig);
+        memo.insert(p.as_os_str().to_owned(), now);
+        same
+    }
+}
+
 /// Whether every recorded dependency still has its recorded signature.
-pub(crate) fn deps_unchanged(s: &Stamp) -> bool {
-    s.deps.iter().all(|(p, sig)| file_sig(p).as_deref() == Some(sig))
+pub(crate) fn deps_unchanged(s: &Stamp, sigs: &Sigs) -> bool {
+    s.deps.iter().all(|(p, sig)| sigs.matches(p, sig))
 }
 
 pub(crate) fn write(path: &Path, s: &Stamp) -> Result<(), Error> {
@@ -138,7 +159,7 @@ mod tests {
         };
         write(&p, &s).unwrap();
         assert_eq!(read(&p).unwrap(), s);
-        assert!(!deps_unchanged(&s), "a dependency changed during the build never matches");
+        assert!(!deps_unchanged(&s, &Sigs::default()), "a dependency changed during the build never matches");
     }
 
     #[test]
@@ -159,5 +180,33 @@ mod tests {
         fs::write(&old, "edited").unwrap();
         assert_eq!(settled_sig(&old, Some(&before), started), CHANGED);
         assert_eq!(settled_sig(&dir.path().join("gone"), None, started), CHANGED);
+    }
+
+    #[test]
+    fn one_build_stats_each_file_once_and_tells_same_tailed_paths_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        // Same length and last 16 bytes: one bucket of the memo, two entries.
+        let (a, b) = (dir.path().join("a/common.cuh"), dir.path().join("b/common.cuh"));
+        for (p, text) in [(&a, "a"), (&b, "bb")] {
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text).unwrap();
+        }
+        let stamp = |deps: &[&PathBuf]| Stamp {
+            key: 1,
+            secs: 0.0,
+            deps: deps.iter().map(|p| ((*p).clone(), file_sig(p).unwrap())).collect(),
+            entries: Vec::new(),
+            unreadable: false,
+        };
+        let (s1, s2) = (stamp(&[&a, &b]), stamp(&[&b]));
+        let sigs = Sigs::default();
+        assert!(deps_unchanged(&s1, &sigs) && deps_unchanged(&s2, &sigs));
+        assert_eq!(sigs.0.borrow().len(), 2);
+        let mut wrong = s2.clone();
+        wrong.deps[0].1 = file_sig(&a).unwrap();
+        assert!(!deps_unchanged(&wrong, &sigs), "b's signature is b's, not a's");
+        // The next build takes new signatures.
+        fs::write(&b, "edited").unwrap();
+        assert!(!deps_unchanged(&s2, &Sigs::default()));
     }
 }
