@@ -193,6 +193,50 @@ fn a_clean_build_starts_the_long_pole_that_an_earlier_build_measured() {
     assert_eq!(build("off"), ["big.cu", "slow.cu"]);
 }
 
+/// With no recorded duration the estimate weighs a source's bytes by the passes its format
+/// runs: an object (host compiler, front end and ptxas per real arch) before a larger PTX
+/// file (front end only), across the groups of one schedule.
+#[test]
+fn with_no_history_an_object_starts_before_a_larger_ptx_file() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("order.log");
+    let shim = dir.path().join("shim.sh");
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh
+for a; do case \"$a\" in *.cu) basename \"$a\" >> '{}';; esac; done\nexec \"$@\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    common::make_executable(&shim);
+    let w = |name: &str, pad: usize, body: &str| {
+        fs::create_dir_all(dir.path().join(name).parent().unwrap()).unwrap();
+        fs::write(dir.path().join(name), format!("// {}\n{body}", "x".repeat(pad))).unwrap();
+    };
+    // 20 kB of PTX source against 6 kB of object source.
+    w("ptx/big.cu", 20_000, "extern \"C\" __global__ void big(int* x) { x[0] = 1; }\n");
+    w("lib/obj.cu", 6_000, "extern \"C\" __global__ void obj(int* x) { x[0] = 2; }\n");
+    let env = Env::from_vars([
+        ("CUDA_PATH", real_root(&nvcc)),
+        ("PATH", PathBuf::from(std::env::var_os("PATH").unwrap())),
+        ("CUDA_BUILD_LAUNCHER", shim.clone()),
+        ("CUDA_BUILD_DURATIONS", PathBuf::from("off")),
+        ("NUM_JOBS", PathBuf::from("1")),
+    ]);
+    let cuda = Probe::new().env(env).find().unwrap();
+    let out = dir.path().join("out");
+    let mut ptx = cuda.kernels();
+    ptx.dir(dir.path().join("ptx")).out_dir(&out).ptx().arch("86-real");
+    let mut lib = cuda.kernels();
+    lib.dir(dir.path().join("lib")).out_dir(&out).static_lib("k").arch("86-real");
+    cuda_build::compile_all(&[&ptx, &lib]).unwrap();
+    let order = fs::read_to_string(&log).unwrap();
+    assert_eq!(order.lines().collect::<Vec<_>>(), ["obj.cu", "big.cu"]);
+}
+
 /// The archiver comes from `AR` (as cc reads it) through the recorded environment: it runs,
 /// and a change of it reruns the build script.
 #[test]

@@ -89,7 +89,8 @@ fn prepare<'k, 'a>(k: &'k Kernels<'a>) -> Result<Prepared<'k, 'a>, Error> {
     }
     let plan = Plan::new(k, &base, &mut warnings)?;
     let durations = plan.durations.as_deref();
-    let mut jobs: Vec<Job> = found.into_iter().map(|s| Job::new(s, &plan.includes, durations, plan.key)).collect();
+    let mut jobs: Vec<Job> =
+        found.into_iter().map(|s| Job::new(s, &plan.includes, durations, plan.key, plan.per_byte)).collect();
     jobs.sort_by(|a, b| b.weight.total_cmp(&a.weight));
     Ok(Prepared { k, base, out_root, dirs, plan, jobs, warnings, tally: Tally::default() })
 }

@@ -28,8 +28,9 @@ pub(crate) struct Job {
 impl Job {
     /// A job and its weight: the duration its stamp recorded, else the one kept in the
     /// user's cache (`durations`, keyed by source path and command), else the bytes of the
-    /// source and its local headers, scaled far below any measured duration.
-    pub(crate) fn new(source: Source, includes: &[PathBuf], durations: Option<&Path>, key: u64) -> Job {
+    /// source and its local headers times `per_byte` (the format's passes), scaled far below
+    /// any measured duration.
+    pub(crate) fn new(source: Source, includes: &[PathBuf], durations: Option<&Path>, key: u64, per_byte: f64) -> Job {
         let stamp = stamp::read(&stamp::path_for(&source.output));
         let recorded = stamp.as_ref().map(|s| s.secs).or_else(|| {
             durations.and_then(|d| fs::read_to_string(duration_file(d, &source.path, key)).ok()?.trim().parse().ok())
@@ -39,7 +40,7 @@ impl Job {
             None => {
                 let files = local_files(&source.path, includes);
                 let bytes: u64 = files.iter().filter_map(|f| fs::metadata(f).ok()).map(|m| m.len()).sum();
-                (bytes as f64 * 1e-9, Some(files))
+                (bytes as f64 * per_byte * 1e-9, Some(files))
             }
         };
         Job { source, weight, stamp, local }
