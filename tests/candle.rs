@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
+use common::registry::{copy_tree, cu_files, fetch_crate};
 use common::{counting_launcher, real_nvcc, real_root, take_log};
 
 const VERSION: &str = "0.11.1";
@@ -30,60 +31,6 @@ const MOE_SUBSET: [&str; 2] = ["src/moe/moe_wmma.cu", "src/mmvq_gguf.cu"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// candle-kernels' unpacked source, as cargo downloads it: through a scratch manifest
-/// depending on it (`cargo fetch`), then `cargo metadata` says where it is.
-fn fetch_candle(scratch: &Path) -> PathBuf {
-    fs::create_dir_all(scratch.join("src")).unwrap();
-    fs::write(
-        scratch.join("Cargo.toml"),
-        format!(
-            "[package]\nname = \"fetch-candle-kernels\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [workspace]\n\n[dependencies]\ncandle-kernels = \"={VERSION}\"\n"
-        ),
-    )
-    .unwrap();
-    fs::write(scratch.join("src/lib.rs"), "").unwrap();
-    let cargo = |args: &[&str]| {
-        let out = Command::new(env!("CARGO")).args(args).current_dir(scratch).output().unwrap();
-        assert!(out.status.success(), "cargo {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        out.stdout
-    };
-    cargo(&["fetch"]);
-    let meta: serde_json::Value =
-        serde_json::from_slice(&cargo(&["metadata", "--format-version", "1", "--offline"])).unwrap();
-    let pkg = meta["packages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "candle-kernels" && p["version"] == VERSION)
-        .expect("candle-kernels in the scratch crate's metadata");
-    PathBuf::from(pkg["manifest_path"].as_str().unwrap()).parent().unwrap().to_path_buf()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap().flatten() {
-        let (src, dst) = (e.path(), to.join(e.file_name()));
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            fs::copy(&src, &dst).unwrap();
-        }
-    }
-}
-
-/// Every `.cu` below `dir`, as paths relative to `base`.
-fn cu_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
-    for e in fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            cu_files(base, &p, out);
-        } else if p.extension().is_some_and(|x| x == "cu") {
-            out.push(p.strip_prefix(base).unwrap().display().to_string());
-        }
-    }
 }
 
 /// The guide's README shows `file` exactly, as a fenced block of `lang`.
@@ -114,13 +61,13 @@ fn candle_kernels_builds_with_the_guides_build_rs() {
     let Some(nvcc) = real_nvcc("12.4") else { return };
 
     let work = root().join("target/candle-kernels");
-    let candle = fetch_candle(&work.join("fetch"));
+    let candle = fetch_crate(&work.join("fetch"), "candle-kernels", VERSION, || Command::new(env!("CARGO")));
     let full = std::env::var_os("CUDA_BUILD_CANDLE_FULL").is_some_and(|v| v == "1");
 
     // The crate: candle's src/ and Cargo.toml, the guide's build.rs, outside this repository.
     let krate = std::env::temp_dir().join("cuda-build-candle-kernels");
     let _ = fs::remove_dir_all(&krate);
-    copy_dir(&candle.join("src"), &krate.join("src"));
+    copy_tree(&candle.join("src"), &krate.join("src"));
     let manifest = fs::read_to_string(candle.join("Cargo.toml.orig")).unwrap();
     let dep = "cudaforge = \"0.1.2\"\n";
     assert_eq!(manifest.matches(dep).count(), 1, "candle's Cargo.toml depends on {dep}{manifest}");

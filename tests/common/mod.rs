@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use cuda_build::Env;
 
+pub mod registry;
+
 /// A temporary directory standing for a filesystem (use it as the probe's sysroot).
 pub struct Fake {
     pub dir: tempfile::TempDir,

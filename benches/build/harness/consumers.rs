@@ -141,34 +141,42 @@ impl Bench {
             fs::write(dir.join("src/lib.rs"), "// empty: the build script is what is measured\n").unwrap();
             // Rewritten every time: a newer build.rs makes cargo rebuild and rerun it (the capture).
             fs::write(dir.join("build.rs"), script).unwrap();
-            let manifest = dir.join("Cargo.toml");
-            run_ok(cargo().arg("fetch").arg("--manifest-path").arg(&manifest), &format!("cargo fetch ({key})"));
-            let capture = dir.join("captured-env.txt");
-            let _ = fs::remove_file(&capture);
-            let t = Instant::now();
-            run_ok(
-                cargo()
-                    .args(["build", "--offline", "--manifest-path"])
-                    .arg(&manifest)
-                    .env("CARGO_TARGET_DIR", self.work.join("targets").join(key))
-                    .env("BENCH_CAPTURE", &capture),
-                &format!("cargo build ({key})"),
-            );
-            let text = fs::read_to_string(&capture).expect("the build script did not run (capture missing)");
-            let mut env = Vec::new();
-            let mut exe = PathBuf::new();
-            for line in text.lines() {
-                let Some((k, v)) = line.split_once('=') else { continue };
-                if k == "EXE" {
-                    exe = PathBuf::from(v);
-                } else if !k.starts_with("BENCH_") {
-                    env.push((k.to_owned(), v.to_owned()));
-                }
-            }
-            let out_dir = PathBuf::from(&env.iter().find(|(k, _)| k == "OUT_DIR").unwrap().1);
-            println!("  {key}: build script ready in {:.1} s ({})", t.elapsed().as_secs_f64(), exe.display());
-            self.consumers.insert(key, Consumer { dir, exe, out_dir, env });
+            let consumer = self.compile_consumer(key, &dir);
+            self.consumers.insert(key, consumer);
         }
+    }
+
+    /// Fetches and compiles the crate in `dir` (its build script records cargo's environment
+    /// and its own path when BENCH_CAPTURE is set, and compiles nothing), so its build script
+    /// can be replayed as cargo runs it.
+    pub fn compile_consumer(&self, key: &str, dir: &Path) -> Consumer {
+        let manifest = dir.join("Cargo.toml");
+        run_ok(cargo().arg("fetch").arg("--manifest-path").arg(&manifest), &format!("cargo fetch ({key})"));
+        let capture = dir.join("captured-env.txt");
+        let _ = fs::remove_file(&capture);
+        let t = Instant::now();
+        run_ok(
+            cargo()
+                .args(["build", "--offline", "--manifest-path"])
+                .arg(&manifest)
+                .env("CARGO_TARGET_DIR", self.work.join("targets").join(key))
+                .env("BENCH_CAPTURE", &capture),
+            &format!("cargo build ({key})"),
+        );
+        let text = fs::read_to_string(&capture).expect("the build script did not run (capture missing)");
+        let mut env = Vec::new();
+        let mut exe = PathBuf::new();
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once('=') else { continue };
+            if k == "EXE" {
+                exe = PathBuf::from(v);
+            } else if !k.starts_with("BENCH_") {
+                env.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        let out_dir = PathBuf::from(&env.iter().find(|(k, _)| k == "OUT_DIR").unwrap().1);
+        println!("  {key}: build script ready in {:.1} s ({})", t.elapsed().as_secs_f64(), exe.display());
+        Consumer { dir: dir.to_path_buf(), exe, out_dir, env }
     }
 
     pub fn consumer_key(tool: Tool) -> &'static str {

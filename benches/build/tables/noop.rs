@@ -18,9 +18,9 @@ impl Bench {
             t,
             "The build script re-run with nothing changed (after a complete build of table 1's suite; make: \
              `make -j2` with everything up to date, which also reads every depfile and stats every header). \
-             Median of 5 runs. nvcc spawns include version and arch queries. Goal: 0 spawns and under \
-             {NOOP_GOAL_MS} ms for cuda-build; the run fails on any spawn or above {NOOP_OF_MAKE_MARGIN}x \
-             make's no-op.\n"
+             Median of 5 runs. nvcc spawns include version and arch queries. Goal: 0 spawns and at most \
+             {NOOP_GOAL_MS} ms for cuda-build; the run fails on any spawn, above {NOOP_GOAL_MS} ms or above \
+             {NOOP_OF_MAKE_MARGIN}x make's no-op.\n"
         );
         t.push_str("| tool | median wall | ratio to make | nvcc spawns | which |\n|---|---|---|---|---|\n");
         let hidden = self.work.join("empty-cache");
@@ -63,7 +63,9 @@ impl Bench {
                     format!("<= {NOOP_OF_MAKE_MARGIN}x"),
                     med / make_med <= NOOP_OF_MAKE_MARGIN,
                 );
-                self.goal("no-op rebuild of cuda-build under 50 ms", secs(med), med * 1000.0 < NOOP_GOAL_MS);
+                let ok = med * 1000.0 <= NOOP_GOAL_MS;
+                self.check("no-op rebuild: cuda-build wall", secs(med), format!("<= {NOOP_GOAL_MS} ms"), ok);
+                self.goal(&format!("no-op rebuild of cuda-build at most {NOOP_GOAL_MS} ms"), secs(med), ok);
             }
             if tool == Tool::Make {
                 assert_eq!(compiled, 0, "make's no-op compiled something: the Makefile is wrong");
@@ -93,7 +95,7 @@ impl Bench {
              machine (the provisioned matrix included); the row with cuda-build's toolkit cache hidden shows what \
              those in the cache cost a build that names its toolkit (CUDA_PATH). Its {n_out} outputs total {:.1} MB.\n",
             secs(cb_med),
-            if cb_med * 1000.0 < NOOP_GOAL_MS { "meets" } else { "MISSES" },
+            if cb_med * 1000.0 <= NOOP_GOAL_MS { "meets" } else { "MISSES" },
             bytes_out as f64 / 1e6,
         );
         self.sections.push(t);
