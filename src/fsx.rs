@@ -1,7 +1,7 @@
 //! File helpers: atomic writes (temp file in the same directory, then rename), so an
 //! interrupted build never leaves a truncated file that a later build trusts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::{Path, PathBuf};
@@ -53,6 +53,20 @@ pub(crate) fn remove_dead_temps(dir: &Path) {
     }
 }
 
+/// `p` without `.` components or doubled separators: the spelling [`under`] compares.
+pub(crate) fn normal(p: &Path) -> PathBuf {
+    p.components().collect()
+}
+
+/// Whether `p` is `dir` or below it. For [`normal`] paths this is `Path::starts_with`,
+/// compared as bytes: a build script runs unoptimized, where walking the components of
+/// every dependency of every kernel costs more than the rest of a no-op build.
+pub(crate) fn under(p: &Path, dir: &Path) -> bool {
+    let (p, dir) = (p.as_os_str().as_encoded_bytes(), dir.as_os_str().as_encoded_bytes());
+    let dir = dir.strip_suffix(b"/").unwrap_or(dir);
+    p.starts_with(dir) && p.get(dir.len()).is_none_or(|&c| c == b'/')
+}
+
 /// A hasher for maps keyed by paths: their length and last 16 bytes (where file names
 /// differ). A build script runs unoptimized, where `SipHash` over a path's bytes (or `Path`'s
 /// hash, which walks its components) costs about as much as the work a map saves; paths that
@@ -62,20 +76,30 @@ pub(crate) struct PathHasher(u64);
 
 impl Hasher for PathHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes.get(bytes.len().saturating_sub(16)..).unwrap_or_default() {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        let tail = bytes.get(bytes.len().saturating_sub(16)..).unwrap_or_default();
+        let mut w = [0u8; 16];
+        if let Some(dst) = w.get_mut(..tail.len()) {
+            dst.copy_from_slice(tail);
+        }
+        let x = u128::from_le_bytes(w);
+        for half in [x as u64, (x >> 64) as u64] {
+            self.0 = (self.0 ^ half).wrapping_mul(0x0100_0000_01b3);
         }
     }
     fn write_usize(&mut self, n: usize) {
         self.0 ^= n as u64;
     }
     fn finish(&self) -> u64 {
-        self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        // Fold the high bits down: the map indexes by the low ones.
+        let h = (self.0 ^ (self.0 >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^ (h >> 33)
     }
 }
 
 /// A map keyed by paths (as `OsStr`/`OsString`), hashed with [`PathHasher`].
 pub(crate) type PathMap<K, V> = HashMap<K, V, BuildHasherDefault<PathHasher>>;
+/// A set of paths, hashed with [`PathHasher`].
+pub(crate) type PathSet<K> = HashSet<K, BuildHasherDefault<PathHasher>>;
 
 /// A file's signature, `mtime.nanos size`: what stamps and the tool-answer cache compare.
 /// `None` when it is gone.
@@ -114,6 +138,25 @@ pub(crate) fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, FileEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn under_is_starts_with_for_normal_paths() {
+        let cases = [
+            ("/c/src/./k.cuh", "/c", true),
+            ("/c//src/k.cuh", "/c/src/", true),
+            ("/c/src/../inc/k.cuh", "/c/src", true),
+            ("/c/srcx/k.cuh", "/c/src", false),
+            ("/c/src", "/c/src", true),
+            ("/usr/include/stdio.h", "/", true),
+            ("/usr/include/stdio.h", "/c", false),
+            ("/c", "/c/src", false),
+        ];
+        for (p, dir, want) in cases {
+            let (p, dir) = (normal(Path::new(p)), normal(Path::new(dir)));
+            assert_eq!(under(&p, &dir), want, "{} under {}", p.display(), dir.display());
+            assert_eq!(under(&p, &dir), p.starts_with(&dir), "{} under {}", p.display(), dir.display());
+        }
+    }
 
     #[test]
     fn only_dead_processes_temps_of_exactly_our_form_are_removed() {

@@ -326,6 +326,8 @@ fn arch_variables_in_precedence_order() {
 /// Headers seen by only one preprocessing pass still make their kernel stale: one included
 /// only for `__CUDA_ARCH__ >= 800` (the sm_86 pass of a 75;86 fatbin), one only in host code
 /// (the host pass of a static-library object, absent from a fatbin). Real 11.8, 12.4, 13.5.
+/// A header spelled `./common.cuh` is the crate's file like any other (paths are recorded
+/// normalized).
 #[test]
 fn headers_of_one_pass_only_are_tracked_exactly() {
     for v in VERSIONS {
@@ -335,7 +337,7 @@ fn headers_of_one_pass_only_are_tracked_exactly() {
         fs::create_dir_all(&k).unwrap();
         fs::write(
             k.join("k.cu"),
-            "#include \"common.cuh\"\n#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800\n#include \"only_sm80.cuh\"\n#endif\n#ifndef __CUDA_ARCH__\n#include \"host_only.h\"\n#endif\nextern \"C\" __global__ void k(float* x) { x[0] = ONE; }\n",
+            "#include \"./common.cuh\"\n#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800\n#include \"only_sm80.cuh\"\n#endif\n#ifndef __CUDA_ARCH__\n#include \"host_only.h\"\n#endif\nextern \"C\" __global__ void k(float* x) { x[0] = ONE; }\n",
         )
         .unwrap();
         for h in ["common.cuh", "only_sm80.cuh", "host_only.h"] {
@@ -355,14 +357,17 @@ fn headers_of_one_pass_only_are_tracked_exactly() {
                 b.compile().unwrap()
             };
             let first = build();
-            let rerun: Vec<String> = first
+            let paths: Vec<String> = first
                 .directives()
                 .iter()
                 .filter_map(|d| match d {
-                    cuda_build::Directive::RerunIfChanged(p) => Some(p.rsplit('/').next().unwrap().to_owned()),
+                    cuda_build::Directive::RerunIfChanged(p) => Some(p.clone()),
                     _ => None,
                 })
                 .collect();
+            assert!(!paths.iter().any(|p| p.contains("/./")), "{v} {format}: {paths:?}");
+            let rerun: Vec<String> = paths.iter().map(|p| p.rsplit('/').next().unwrap().to_owned()).collect();
+            assert!(rerun.contains(&"common.cuh".to_owned()), "{v} {format}: {rerun:?}");
             assert!(rerun.contains(&"only_sm80.cuh".to_owned()), "{v} {format}: {rerun:?}");
             assert_eq!(rerun.contains(&"host_only.h".to_owned()), format == "static", "{v} {format}: {rerun:?}");
             assert!(!build().kernels[0].recompiled, "{v} {format}: a no-op");

@@ -3,7 +3,6 @@
 //! group finished (library, generated module, directives).
 
 use std::collections::BTreeSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::job::{self, Job, JobCtx, JobResult};
@@ -13,6 +12,13 @@ use super::{module, schedule, sources, stamp, Compiled, CompiledKernel, Format, 
 use crate::emit::{path_str, Directive};
 use crate::error::Error;
 use crate::fsx;
+
+/// Where a group's files are, normal (see [`fsx::under`]): the crate's (its directory, include
+/// and kernel dirs) and the toolkit's.
+struct Places {
+    crate_dirs: Vec<PathBuf>,
+    toolkit_dirs: Vec<PathBuf>,
+}
 
 /// A group ready to run: what it compiles and how.
 struct Prepared<'k, 'a> {
@@ -121,7 +127,7 @@ impl Prepared<'_, '_> {
         }
         let mut kernels = Vec::new();
         let mut user_files: BTreeSet<PathBuf> = BTreeSet::new();
-        let mut seen = fsx::PathMap::default();
+        let places = self.places();
         let mut failures = Vec::new();
         for (job, result) in self.jobs.iter().zip(results) {
             let src = &job.source;
@@ -136,7 +142,7 @@ impl Prepared<'_, '_> {
                 self.warnings.push(format!("{}: {line}", src.path.display()));
             }
             user_files.insert(src.path.clone());
-            user_files.extend(self.user_deps(&r, &mut seen));
+            user_files.extend(self.user_deps(&r, &places));
             // A static library's module lists no images: its entry names are never read.
             if r.unreadable && !matches!(self.k.format, Format::StaticLib(_)) {
                 self.warnings.push(format!(
@@ -186,22 +192,24 @@ impl Prepared<'_, '_> {
         })
     }
 
-    /// The files nvcc read (absolute: the job made them so) that belong to the crate (below
-    /// it, its include dirs or kernel dirs), not to the toolkit: the rerun-if-changed lines.
-    /// `seen` keeps each path's answer across the group's jobs (they share most headers).
-    fn user_deps(&self, r: &JobResult, seen: &mut fsx::PathMap<OsString, bool>) -> Vec<PathBuf> {
-        let toolkit = self.k.cuda.toolkit();
-        let mut is_user = |d: &Path| {
-            if let Some(&known) = seen.get(d.as_os_str()) {
-                return known;
-            }
-            let user =
-                d.starts_with(&self.base) || self.plan.includes.iter().chain(&self.dirs).any(|i| d.starts_with(i));
-            let toolkit_header = d.starts_with(&toolkit.root) || toolkit.include_dirs.iter().any(|i| d.starts_with(i));
-            seen.insert(d.as_os_str().to_owned(), user && !toolkit_header);
-            user && !toolkit_header
+    /// The files nvcc read (absolute and normal: the job made them so) that belong to the
+    /// crate (below it, its include dirs or kernel dirs), not to the toolkit: the
+    /// rerun-if-changed lines.
+    fn user_deps(&self, r: &JobResult, places: &Places) -> Vec<PathBuf> {
+        let is_user = |d: &Path| {
+            places.crate_dirs.iter().any(|c| fsx::under(d, c)) && !places.toolkit_dirs.iter().any(|t| fsx::under(d, t))
         };
-        r.deps.iter().filter(|d| is_user(d)).cloned().collect()
+        r.deps.iter().map(|(d, _)| d).filter(|d| is_user(d)).cloned().collect()
+    }
+
+    fn places(&self) -> Places {
+        let toolkit = self.k.cuda.toolkit();
+        let crate_dirs = std::iter::once(&self.base).chain(&self.plan.includes).chain(&self.dirs);
+        let toolkit_dirs = std::iter::once(&toolkit.root).chain(&toolkit.include_dirs);
+        Places {
+            crate_dirs: crate_dirs.map(|p| fsx::normal(p)).collect(),
+            toolkit_dirs: toolkit_dirs.map(|p| fsx::normal(p)).collect(),
+        }
     }
 
     /// For a static library: archives it (when an object changed) and says how to link it.

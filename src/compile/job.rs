@@ -2,8 +2,10 @@
 //! stamp written with the dependencies as they were when the job started. A launcher that
 //! fails is never the build's failure: nvcc then runs once directly.
 
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::launcher::{self, Launcher, Tally};
@@ -81,7 +83,8 @@ fn local_files(source: &Path, includes: &[PathBuf]) -> Vec<PathBuf> {
 
 pub(crate) struct JobResult {
     pub recompiled: bool,
-    pub deps: Vec<PathBuf>,
+    /// What nvcc read, with the signatures recorded (the stamp's own list).
+    pub deps: Arc<[(PathBuf, String)]>,
     pub warnings: String,
     /// Entry names, read from the output once when it was compiled (kept in the stamp).
     pub entries: Vec<String>,
@@ -124,7 +127,7 @@ impl JobCtx<'_> {
         let unchanged = s.key == self.key && job.source.output.is_file() && stamp::deps_unchanged(s, sigs);
         unchanged.then(|| JobResult {
             recompiled: false,
-            deps: s.deps.iter().map(|(p, _)| p.clone()).collect(),
+            deps: Arc::clone(&s.deps),
             warnings: String::new(),
             entries: s.entries.clone(),
             unreadable: s.unreadable,
@@ -176,7 +179,7 @@ impl JobCtx<'_> {
             .map(|t| depfile::parse(&t))
             .unwrap_or_default()
             .into_iter()
-            .map(|d| if d.is_absolute() { d } else { self.cwd.join(d.strip_prefix(".").unwrap_or(&d)) })
+            .map(|d| fsx::normal(&self.cwd.join(d)))
             .filter(|d| !is_nvcc_temp(d))
             .collect();
         let _ = fs::remove_file(&tmp_dep);
@@ -188,24 +191,26 @@ impl JobCtx<'_> {
         fsx::rename(&tmp_out, &src.output)?;
         let found = entries::read(&bytes);
         let unreadable = found.unreadable; // set only when no plain image gave the names
-        let mut all = deps.clone();
+        let mut all = deps;
         if !all.contains(&src.path) {
             all.push(src.path.clone());
         }
-        let recorded = all
-            .iter()
+        let before: fsx::PathMap<OsString, Option<String>> =
+            before.into_iter().map(|(p, s)| (fsx::normal(&p).into_os_string(), s)).collect();
+        let recorded: Arc<[(PathBuf, String)]> = all
+            .into_iter()
             .map(|d| {
-                let b = before.iter().find(|(p, _)| p == d).map(|(_, s)| s);
-                (d.clone(), stamp::settled_sig(d, b, started))
+                let sig = stamp::settled_sig(&d, before.get(d.as_os_str()), started);
+                (d, sig)
             })
             .collect();
-        let s = Stamp { key: self.key, secs, deps: recorded, entries: found.names, unreadable };
+        let s = Stamp { key: self.key, secs, deps: Arc::clone(&recorded), entries: found.names, unreadable };
         stamp::write(&stamp::path_for(&src.output), &s)?;
         if let Some(dir) = self.durations {
             // Best effort: a missing duration only costs the cold order its accuracy.
             let _ = fsx::write_atomic(&duration_file(dir, &src.path, self.key), format!("{secs}\n").as_bytes());
         }
-        Ok(JobResult { recompiled: true, deps, warnings: printed, entries: s.entries, unreadable })
+        Ok(JobResult { recompiled: true, deps: recorded, warnings: printed, entries: s.entries, unreadable })
     }
 
     /// Signatures as the job starts: the source, its local headers and what the last build
@@ -214,13 +219,18 @@ impl JobCtx<'_> {
     fn signatures_before(&self, job: &Job) -> Vec<(PathBuf, Option<String>)> {
         let mut known = job.local.clone().unwrap_or_else(|| local_files(&job.source.path, self.includes));
         if let Some(s) = &job.stamp {
-            for (p, _) in &s.deps {
-                if !known.contains(p) {
-                    known.push(p.clone());
-                }
-            }
+            let mut seen: fsx::PathSet<&OsStr> = known.iter().map(|p| p.as_os_str()).collect();
+            let new: Vec<PathBuf> =
+                s.deps.iter().filter(|(p, _)| seen.insert(p.as_os_str())).map(|(p, _)| p.clone()).collect();
+            known.extend(new);
         }
-        known.into_iter().map(|p| (p.clone(), stamp::file_sig(&p))).collect()
+        known
+            .into_iter()
+            .map(|p| {
+                let sig = stamp::file_sig(&p);
+                (p, sig)
+            })
+            .collect()
     }
 
     /// Runs `cmd` (nvcc, or a launcher in front of it) writing `tmp_out`, and the depfile

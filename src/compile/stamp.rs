@@ -6,12 +6,15 @@ use std::cell::RefCell;
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::Error;
 use crate::fsx;
 
-const HEADER: &str = "cuda-build-stamp 3";
+/// 4: dependency paths are recorded normalized (no `.` component, no doubled `/`), which
+/// the crate-file test ([`crate::fsx::under`]) relies on; older stamps recompile once.
+const HEADER: &str = "cuda-build-stamp 4";
 
 /// Recorded for a dependency that changed while nvcc ran: matches no file, so the next
 /// build recompiles.
@@ -24,8 +27,9 @@ pub(crate) struct Stamp {
     pub key: u64,
     /// nvcc's wall time: the next build's estimate for this job.
     pub secs: f64,
-    /// Every dependency and its signature.
-    pub deps: Vec<(PathBuf, String)>,
+    /// Every dependency and its signature (shared with the job's result: a no-op build
+    /// copies none of them).
+    pub deps: Arc<[(PathBuf, String)]>,
     pub entries: Vec<String>,
     /// The output is compressed and no names could be read.
     pub unreadable: bool,
@@ -110,7 +114,7 @@ pub(crate) fn write(path: &Path, s: &Stamp) -> Result<(), Error> {
     for e in &s.entries {
         let _ = writeln!(text, "entry {e}");
     }
-    for (d, sig) in &s.deps {
+    for (d, sig) in s.deps.iter() {
         let sig = if sig.is_empty() { CHANGED } else { sig };
         let _ = writeln!(text, "dep {sig}\t{}", d.display());
     }
@@ -125,18 +129,22 @@ pub(crate) fn read(path: &Path) -> Option<Stamp> {
     }
     let secs = lines.next()?.strip_prefix("secs ")?.parse().ok()?;
     let key = u64::from_str_radix(lines.next()?.strip_prefix("key ")?, 16).ok()?;
-    let (mut deps, mut entries, mut unreadable) = (Vec::new(), Vec::new(), false);
+    // Read on every build, unoptimized: dependency lines (nearly all) are tried first, and
+    // the list is sized once (a line is rarely under 48 bytes).
+    let (mut deps, mut entries, mut unreadable) = (Vec::with_capacity(text.len() / 48), Vec::new(), false);
     for l in lines {
-        if l == "unreadable" {
-            unreadable = true;
+        if let Some(dep) = l.strip_prefix("dep ") {
+            let (sig, p) = dep.split_once('\t')?;
+            deps.push((PathBuf::from(p), sig.to_owned()));
         } else if let Some(e) = l.strip_prefix("entry ") {
             entries.push(e.to_owned());
+        } else if l == "unreadable" {
+            unreadable = true;
         } else {
-            let (sig, p) = l.strip_prefix("dep ")?.split_once('\t')?;
-            deps.push((PathBuf::from(p), sig.to_owned()));
+            return None;
         }
     }
-    Some(Stamp { key, secs, deps, entries, unreadable })
+    Some(Stamp { key, secs, deps: deps.into(), entries, unreadable })
 }
 
 #[cfg(test)]
@@ -153,7 +161,8 @@ mod tests {
             deps: vec![
                 (dir.path().join("a b.cuh"), "12.000000001 4".into()),
                 (dir.path().join("x.cu"), CHANGED.into()),
-            ],
+            ]
+            .into(),
             entries: vec!["_Z3addPf".into(), "k".into()],
             unreadable: true,
         };
@@ -203,7 +212,7 @@ mod tests {
         assert!(deps_unchanged(&s1, &sigs) && deps_unchanged(&s2, &sigs));
         assert_eq!(sigs.0.borrow().len(), 2);
         let mut wrong = s2.clone();
-        wrong.deps[0].1 = file_sig(&a).unwrap();
+        wrong.deps = vec![(b.clone(), file_sig(&a).unwrap())].into();
         assert!(!deps_unchanged(&wrong, &sigs), "b's signature is b's, not a's");
         // The next build takes new signatures.
         fs::write(&b, "edited").unwrap();
