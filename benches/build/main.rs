@@ -60,6 +60,9 @@ pub const COLD_OF_MAKE_MD_GOAL: f64 = 0.85;
 /// A no-op may cost this many times make's no-op (which reads every depfile and stats every header).
 pub const NOOP_OF_MAKE_MARGIN: f64 = 3.0;
 pub const NOOP_GOAL_MS: f64 = 15.0;
+/// bindgen_cuda's no-op when the goal was set (issue 19): the machine speed it assumes.
+pub const NOOP_PEER_MS: f64 = 9.0;
+pub const NOOP_ROUNDS: usize = 7;
 pub const HEADER_MARGIN: f64 = 1.10;
 pub const CACHE_GOAL: f64 = 0.15;
 pub const CACHE_MARGIN: f64 = 0.25;
