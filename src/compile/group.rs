@@ -199,7 +199,7 @@ impl Prepared<'_, '_> {
         let is_user = |d: &Path| {
             places.crate_dirs.iter().any(|c| fsx::under(d, c)) && !places.toolkit_dirs.iter().any(|t| fsx::under(d, t))
         };
-        r.deps.iter().map(|(d, _)| d).filter(|d| is_user(d)).cloned().collect()
+        r.deps.paths().filter(|d| is_user(d)).map(Path::to_path_buf).collect()
     }
 
     fn places(&self) -> Places {

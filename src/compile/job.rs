@@ -5,12 +5,11 @@
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::launcher::{self, Launcher, Tally};
 use super::sources::Source;
-use super::stamp::{self, Stamp};
+use super::stamp::{self, Deps, Stamp};
 use super::{depfile, entries};
 use crate::error::Error;
 use crate::error::ToolError;
@@ -84,7 +83,7 @@ fn local_files(source: &Path, includes: &[PathBuf]) -> Vec<PathBuf> {
 pub(crate) struct JobResult {
     pub recompiled: bool,
     /// What nvcc read, with the signatures recorded (the stamp's own list).
-    pub deps: Arc<[(PathBuf, String)]>,
+    pub deps: Deps,
     pub warnings: String,
     /// Entry names, read from the output once when it was compiled (kept in the stamp).
     pub entries: Vec<String>,
@@ -127,7 +126,7 @@ impl JobCtx<'_> {
         let unchanged = s.key == self.key && job.source.output.is_file() && stamp::deps_unchanged(s, sigs);
         unchanged.then(|| JobResult {
             recompiled: false,
-            deps: Arc::clone(&s.deps),
+            deps: s.deps.clone(),
             warnings: String::new(),
             entries: s.entries.clone(),
             unreadable: s.unreadable,
@@ -197,14 +196,15 @@ impl JobCtx<'_> {
         }
         let before: fsx::PathMap<OsString, Option<String>> =
             before.into_iter().map(|(p, s)| (fsx::normal(&p).into_os_string(), s)).collect();
-        let recorded: Arc<[(PathBuf, String)]> = all
+        let recorded: Vec<(PathBuf, String)> = all
             .into_iter()
             .map(|d| {
                 let sig = stamp::settled_sig(&d, before.get(d.as_os_str()), started);
                 (d, sig)
             })
             .collect();
-        let s = Stamp { key: self.key, secs, deps: Arc::clone(&recorded), entries: found.names, unreadable };
+        let recorded = Deps::new(&recorded);
+        let s = Stamp { key: self.key, secs, deps: recorded.clone(), entries: found.names, unreadable };
         stamp::write(&stamp::path_for(&src.output), &s)?;
         if let Some(dir) = self.durations {
             // Best effort: a missing duration only costs the cold order its accuracy.
@@ -221,7 +221,7 @@ impl JobCtx<'_> {
         if let Some(s) = &job.stamp {
             let mut seen: fsx::PathSet<&OsStr> = known.iter().map(|p| p.as_os_str()).collect();
             let new: Vec<PathBuf> =
-                s.deps.iter().filter(|(p, _)| seen.insert(p.as_os_str())).map(|(p, _)| p.clone()).collect();
+                s.deps.paths().filter(|p| seen.insert(p.as_os_str())).map(Path::to_path_buf).collect();
             known.extend(new);
         }
         known

@@ -27,12 +27,43 @@ pub(crate) struct Stamp {
     pub key: u64,
     /// nvcc's wall time: the next build's estimate for this job.
     pub secs: f64,
-    /// Every dependency and its signature (shared with the job's result: a no-op build
-    /// copies none of them).
-    pub deps: Arc<[(PathBuf, String)]>,
+    /// Every dependency and its signature.
+    pub deps: Deps,
     pub entries: Vec<String>,
     /// The output is compressed and no names could be read.
     pub unreadable: bool,
+}
+
+/// A stamp's dependencies as its file holds them (`dep <signature>\t<path>` lines), read
+/// as slices of that text: a no-op build compares thousands of them (a suite's kernels each
+/// read hundreds of toolkit headers), unoptimized, and makes no path or string of any.
+/// Shared with the job's result.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub(crate) struct Deps(Arc<str>);
+
+impl Deps {
+    pub(crate) fn new(deps: &[(PathBuf, String)]) -> Deps {
+        use std::fmt::Write as _;
+        let mut text = String::new();
+        for (d, sig) in deps {
+            let sig = if sig.is_empty() { CHANGED } else { sig };
+            let _ = writeln!(text, "dep {sig}\t{}", d.display());
+        }
+        Deps(text.into())
+    }
+
+    /// Each path and its signature; a malformed line gives an empty path, whose signature
+    /// matches nothing (the job recompiles).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Path, &str)> {
+        self.0.lines().map(|l| match l.strip_prefix("dep ").and_then(|d| d.split_once('\t')) {
+            Some((sig, p)) => (Path::new(p), sig),
+            None => (Path::new(""), CHANGED),
+        })
+    }
+
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.iter().map(|(p, _)| p)
+    }
 }
 
 /// The command key, hashed (FNV-1a: stable across Rust versions).
@@ -114,37 +145,35 @@ pub(crate) fn write(path: &Path, s: &Stamp) -> Result<(), Error> {
     for e in &s.entries {
         let _ = writeln!(text, "entry {e}");
     }
-    for (d, sig) in s.deps.iter() {
-        let sig = if sig.is_empty() { CHANGED } else { sig };
-        let _ = writeln!(text, "dep {sig}\t{}", d.display());
-    }
+    text.push_str(&s.deps.0);
     Ok(fsx::write_atomic(path, text.as_bytes())?)
 }
 
 pub(crate) fn read(path: &Path) -> Option<Stamp> {
     let text = fs::read_to_string(path).ok()?;
-    let mut lines = text.lines();
-    if lines.next()? != HEADER {
+    let (header, rest) = text.split_once('\n')?;
+    if header != HEADER {
         return None;
     }
-    let secs = lines.next()?.strip_prefix("secs ")?.parse().ok()?;
-    let key = u64::from_str_radix(lines.next()?.strip_prefix("key ")?, 16).ok()?;
-    // Read on every build, unoptimized: dependency lines (nearly all) are tried first, and
-    // the list is sized once (a line is rarely under 48 bytes).
-    let (mut deps, mut entries, mut unreadable) = (Vec::with_capacity(text.len() / 48), Vec::new(), false);
-    for l in lines {
-        if let Some(dep) = l.strip_prefix("dep ") {
-            let (sig, p) = dep.split_once('\t')?;
-            deps.push((PathBuf::from(p), sig.to_owned()));
-        } else if let Some(e) = l.strip_prefix("entry ") {
+    let (secs, rest) = rest.split_once('\n')?;
+    let secs = secs.strip_prefix("secs ")?.parse().ok()?;
+    let (key, mut rest) = rest.split_once('\n')?;
+    let key = u64::from_str_radix(key.strip_prefix("key ")?, 16).ok()?;
+    let (mut entries, mut unreadable) = (Vec::new(), false);
+    // The dependency lines come last; they are kept as text (see `Deps`).
+    while !rest.is_empty() && !rest.starts_with("dep ") {
+        let (l, more) = rest.split_once('\n').unwrap_or((rest, ""));
+        if let Some(e) = l.strip_prefix("entry ") {
             entries.push(e.to_owned());
         } else if l == "unreadable" {
             unreadable = true;
         } else {
             return None;
         }
+        rest = more;
     }
-    Some(Stamp { key, secs, deps: deps.into(), entries, unreadable })
+    let deps = Deps(rest.into());
+    Some(Stamp { key, secs, deps, entries, unreadable })
 }
 
 #[cfg(test)]
@@ -158,17 +187,23 @@ mod tests {
         let s = Stamp {
             key: key_hash("nvcc -ptx \"quoted\"\nnewline"),
             secs: 1.25,
-            deps: vec![
+            deps: Deps::new(&[
                 (dir.path().join("a b.cuh"), "12.000000001 4".into()),
                 (dir.path().join("x.cu"), CHANGED.into()),
-            ]
-            .into(),
+            ]),
             entries: vec!["_Z3addPf".into(), "k".into()],
             unreadable: true,
         };
         write(&p, &s).unwrap();
         assert_eq!(read(&p).unwrap(), s);
         assert!(!deps_unchanged(&s, &Sigs::default()), "a dependency changed during the build never matches");
+        // A damaged dependency line matches nothing.
+        let a = dir.path().join("a b.cuh");
+        fs::write(&a, "x").unwrap();
+        let ok = Stamp { deps: Deps::new(&[(a.clone(), file_sig(&a).unwrap())]), ..s.clone() };
+        assert!(deps_unchanged(&ok, &Sigs::default()));
+        let damaged = Stamp { deps: Deps(format!("{}dep no-tab\n", ok.deps.0).into()), ..s };
+        assert!(!deps_unchanged(&damaged, &Sigs::default()));
     }
 
     #[test]
@@ -203,7 +238,7 @@ mod tests {
         let stamp = |deps: &[&PathBuf]| Stamp {
             key: 1,
             secs: 0.0,
-            deps: deps.iter().map(|p| ((*p).clone(), file_sig(p).unwrap())).collect(),
+            deps: Deps::new(&deps.iter().map(|p| ((*p).clone(), file_sig(p).unwrap())).collect::<Vec<_>>()),
             entries: Vec::new(),
             unreadable: false,
         };
@@ -212,7 +247,7 @@ mod tests {
         assert!(deps_unchanged(&s1, &sigs) && deps_unchanged(&s2, &sigs));
         assert_eq!(sigs.0.borrow().len(), 2);
         let mut wrong = s2.clone();
-        wrong.deps = vec![(b.clone(), file_sig(&a).unwrap())].into();
+        wrong.deps = Deps::new(&[(b.clone(), file_sig(&a).unwrap())]);
         assert!(!deps_unchanged(&wrong, &sigs), "b's signature is b's, not a's");
         // The next build takes new signatures.
         fs::write(&b, "edited").unwrap();
