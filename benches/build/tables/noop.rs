@@ -82,7 +82,9 @@ impl Bench {
             ok,
         );
         self.goal(
-            &format!("no-op rebuild of cuda-build at most {NOOP_GOAL_MS} ms (where bindgen_cuda's takes {NOOP_PEER_MS} ms)"),
+            &format!(
+                "no-op rebuild of cuda-build at most {NOOP_GOAL_MS} ms (where bindgen_cuda's takes {NOOP_PEER_MS} ms)"
+            ),
             format!("{} (bindgen_cuda {})", secs(cb_med), secs(bg_med)),
             ok,
         );
