@@ -337,10 +337,12 @@ fn headers_of_one_pass_only_are_tracked_exactly() {
         fs::create_dir_all(&k).unwrap();
         fs::write(
             k.join("k.cu"),
-            "#include \"./common.cuh\"\n#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800\n#include \"only_sm80.cuh\"\n#endif\n#ifndef __CUDA_ARCH__\n#include \"host_only.h\"\n#endif\nextern \"C\" __global__ void k(float* x) { x[0] = ONE; }\n",
+            "#include \"./common.cuh\"\n#include \"no\u{a0}break\u{3000}space.cuh\"\n#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800\n#include \"only_sm80.cuh\"\n#endif\n#ifndef __CUDA_ARCH__\n#include \"host_only.h\"\n#endif\nextern \"C\" __global__ void k(float* x) { x[0] = ONE; }\n",
         )
         .unwrap();
-        for h in ["common.cuh", "only_sm80.cuh", "host_only.h"] {
+        // Make separates names at ASCII blanks only: U+00A0 and U+3000 are part of the name.
+        let odd = "no\u{a0}break\u{3000}space.cuh";
+        for h in ["common.cuh", "only_sm80.cuh", "host_only.h", odd] {
             fs::write(k.join(h), if h == "common.cuh" { "#define ONE 1.0f\n" } else { "\n" }).unwrap();
         }
         let touch = |h: &str| {
@@ -370,6 +372,8 @@ fn headers_of_one_pass_only_are_tracked_exactly() {
             assert!(rerun.contains(&"common.cuh".to_owned()), "{v} {format}: {rerun:?}");
             assert!(rerun.contains(&"only_sm80.cuh".to_owned()), "{v} {format}: {rerun:?}");
             assert_eq!(rerun.contains(&"host_only.h".to_owned()), format == "static", "{v} {format}: {rerun:?}");
+            assert!(rerun.contains(&odd.to_owned()), "{v} {format}: {rerun:?}");
+            assert!(!rerun.iter().any(|p| p.starts_with("no\u{a0}b") && p != odd), "{v} {format}: {rerun:?}");
             assert!(!build().kernels[0].recompiled, "{v} {format}: a no-op");
             touch("only_sm80.cuh");
             assert!(build().kernels[0].recompiled, "{v} {format}: sm_80+ header edited");
@@ -377,6 +381,8 @@ fn headers_of_one_pass_only_are_tracked_exactly() {
             assert_eq!(build().kernels[0].recompiled, format == "static", "{v} {format}: host-only header edited");
             touch("common.cuh");
             assert!(build().kernels[0].recompiled, "{v} {format}");
+            touch(odd);
+            assert!(build().kernels[0].recompiled, "{v} {format}: {odd:?} edited");
         }
     }
 }
