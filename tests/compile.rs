@@ -1,4 +1,5 @@
-//! Kernel compilation with REAL nvcc (11.8, 12.4, 13.5 as provisioned): outputs inspected
+//! Kernel compilation with REAL nvcc (11.8, 12.4, 13.5 as provisioned; the header test on
+//! every provisioned toolkit): outputs inspected
 //! with cuobjdump for exactly the requested architectures, incremental rebuilds, the
 //! jobserver limit, interrupted builds and nvcc's own error messages.
 
@@ -330,7 +331,13 @@ fn arch_variables_in_precedence_order() {
 /// normalized).
 #[test]
 fn headers_of_one_pass_only_are_tracked_exactly() {
-    for v in VERSIONS {
+    // Every provisioned toolkit (the nine of the matrix in CI), the three named above at least.
+    let all = common::all_real_nvcc();
+    if std::env::var_os("CUDA_BUILD_MATRIX").is_some() {
+        let have: Vec<&str> = all.iter().map(|(v, _)| v.as_str()).collect();
+        assert!(VERSIONS.iter().all(|v| have.contains(v)), "{have:?}");
+    }
+    for (v, _) in &all {
         let Some(cuda) = cuda(v, &[]) else { continue };
         let dir = tempfile::tempdir().unwrap(); // no space: the host compiler writes the depfile
         let k = dir.path().join("kernels");
