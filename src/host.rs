@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::compat;
 use crate::env::Env;
 use crate::run::Cmd;
-use crate::run::ToolError;
+use crate::run::{ToolError, ToolProblem};
 use crate::toolkit::Toolkit;
 use crate::version::CudaVersion;
 
@@ -383,6 +383,48 @@ pub(crate) fn select(
     Err(unsupported(toolkit, &default, Some(prefix), false))
 }
 
+/// The archiver for objects `compiler` built: `AR` for the target (as cc reads it, through
+/// `Env` so a change reruns the build script), else the `ar` of the compiler's own toolchain
+/// (`aarch64-linux-gnu-g++-12` → `aarch64-linux-gnu-ar`, beside it, then on PATH), else `ar`
+/// on PATH. Chosen before nvcc runs: a machine without binutils gets one error up front.
+pub(crate) fn archiver(env: &Env, compiler: &Path) -> Result<PathBuf, ToolError> {
+    if let Some((_, ar)) = env.get_targeted("AR") {
+        return Ok(PathBuf::from(ar));
+    }
+    let mut names = Vec::new();
+    if let Some(prefix) = toolchain_prefix(compiler) {
+        let name = format!("{prefix}-ar");
+        let beside = compiler.with_file_name(&name);
+        if beside.is_file() {
+            return Ok(beside);
+        }
+        names.push(name);
+    }
+    names.push("ar".to_owned());
+    let looked_for = names.join(" or ");
+    names.iter().find_map(|n| env.which(n)).ok_or_else(|| ToolError {
+        program: PathBuf::from("ar"),
+        args: Vec::new(),
+        problem: ToolProblem::Spawn(format!(
+            "no archiver for the static library: AR is unset and there is no {looked_for} on PATH (the host compiler is {}); \
+             install binutils (Debian/Ubuntu: apt install binutils) or set AR",
+            compiler.display()
+        )),
+    })
+}
+
+/// `aarch64-linux-gnu` of `aarch64-linux-gnu-g++-12`: the target prefix of a cross
+/// toolchain's compiler, which its binutils share; `None` for a plain `g++`.
+fn toolchain_prefix(compiler: &Path) -> Option<&str> {
+    let name = compiler.file_name()?.to_str()?;
+    let unversioned = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let unversioned = unversioned.strip_suffix('-').unwrap_or(unversioned);
+    ["g++", "c++", "gcc", "cc", "clang++", "clang"]
+        .iter()
+        .find_map(|tool| unversioned.strip_suffix(tool)?.strip_suffix('-'))
+        .filter(|prefix| !prefix.is_empty())
+}
+
 fn unsupported(toolkit: &Toolkit, c: &HostCompiler, looked_for: Option<&str>, explicit: bool) -> HostError {
     let version = c.version.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
     let newest = c.newest_supported.map_or_else(|| "unknown".to_owned(), |m| m.to_string());
@@ -413,6 +455,18 @@ fn unsupported(toolkit: &Toolkit, c: &HostCompiler, looked_for: Option<&str>, ex
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cross_compilers_prefix_names_its_archiver() {
+        let prefix = |name: &str| toolchain_prefix(Path::new(name)).map(str::to_owned);
+        assert_eq!(prefix("/usr/bin/aarch64-linux-gnu-g++-12").as_deref(), Some("aarch64-linux-gnu"));
+        assert_eq!(prefix("x86_64-linux-gnu-gcc").as_deref(), Some("x86_64-linux-gnu"));
+        assert_eq!(prefix("powerpc64le-linux-gnu-c++").as_deref(), Some("powerpc64le-linux-gnu"));
+        assert_eq!(prefix("aarch64-unknown-linux-gnu-clang++-18.1").as_deref(), Some("aarch64-unknown-linux-gnu"));
+        for plain in ["g++", "/usr/bin/g++-12", "clang++-17", "c++", "cc", "icpx", "cl.exe", "-g++", "g++-"] {
+            assert_eq!(prefix(plain), None, "{plain}");
+        }
+    }
 
     #[test]
     fn real_version_outputs() {

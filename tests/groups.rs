@@ -266,3 +266,43 @@ fn the_archiver_is_ar_from_the_recorded_environment() {
     assert_eq!(fs::read_to_string(&log).unwrap().trim(), "crs", "my-ar.sh archived the library");
     assert!(c.directives().contains(&cuda_build::Directive::RerunIfEnvChanged("AR".into())), "{:?}", c.directives());
 }
+
+/// With no `AR`, the archiver is the host compiler's own toolchain's (`<prefix>-ar` beside a
+/// cross-style `<prefix>-g++`); with none at all, one error names the fix before nvcc runs.
+#[test]
+fn the_archiver_follows_the_host_compilers_toolchain() {
+    let Some(nvcc) = real_nvcc("13.5") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let tc = dir.path().join("toolchain");
+    fs::create_dir_all(&tc).unwrap();
+    let log = dir.path().join("ar.log");
+    let cxx = tc.join("x86_64-testcross-linux-gnu-g++-12");
+    fs::write(&cxx, "#!/bin/sh\nexec g++ \"$@\"\n").unwrap();
+    let ar = tc.join("x86_64-testcross-linux-gnu-ar");
+    fs::write(&ar, format!("#!/bin/sh\necho \"$1\" >> '{}'\nexec ar \"$@\"\n", log.display())).unwrap();
+    common::make_executable(&cxx);
+    common::make_executable(&ar);
+    candle_like(dir.path());
+    let build = |path: &Path, out: &str| {
+        let env = Env::from_vars([("CUDA_PATH", real_root(&nvcc)), ("PATH", path.to_path_buf())]);
+        let cuda = Probe::new().env(env).find().unwrap();
+        let mut k = cuda.kernels();
+        k.dir(dir.path().join("src/moe"))
+            .static_lib("moe")
+            .arch("75")
+            .host_compiler(&cxx)
+            .out_dir(dir.path().join(out));
+        k.compile()
+    };
+    let c = build(&PathBuf::from(std::env::var_os("PATH").unwrap()), "out").unwrap();
+    assert!(c.library.as_ref().unwrap().is_file());
+    assert_eq!(fs::read_to_string(&log).unwrap().trim(), "crs", "the toolchain's ar archived the library");
+
+    // No AR, no ar on PATH, and the compiler's toolchain has none: refused before nvcc runs.
+    fs::remove_file(&ar).unwrap();
+    let empty = dir.path().join("empty-path");
+    fs::create_dir_all(&empty).unwrap();
+    let err = build(&empty, "out2").unwrap_err().to_string();
+    assert!(err.contains("x86_64-testcross-linux-gnu-ar or ar") && err.contains("set AR"), "{err}");
+    assert!(!dir.path().join("out2").join("kernels").exists(), "nvcc ran before the error: {err}");
+}

@@ -221,9 +221,10 @@ impl Prepared<'_, '_> {
         let Format::StaticLib(name) = &self.k.format else { return Ok(None) };
         let env = self.k.cuda.env();
         let lib = self.out_root.join(format!("lib{name}.a"));
-        if kernels.iter().any(|k| k.recompiled) || !lib.is_file() {
+        let stale = kernels.iter().any(|k| k.recompiled) || !lib.is_file();
+        if let (true, Some(ar)) = (stale, &self.plan.archiver) {
             let objects: Vec<&Path> = kernels.iter().map(|k| k.output.as_path()).collect();
-            job::archive(env, &lib, &objects, self.k.timeout)?;
+            job::archive(ar, &lib, &objects, self.k.timeout)?;
         }
         directives.push(Directive::LinkSearch(path_str(&self.out_root)?));
         directives.push(Directive::LinkLib { kind: "static".into(), name: name.clone() });

@@ -322,20 +322,11 @@ fn is_nvcc_temp(dep: &Path) -> bool {
     dep.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("tmpxft_")) && !dep.exists()
 }
 
-/// Archives the objects into `lib` (atomically). The archiver: `AR` (target-suffixed as cc reads it, through `Env` so a change reruns the
-/// build script), else the one cc finds for the target, else `ar`.
-pub(crate) fn archive(env: &crate::Env, lib: &Path, objects: &[&Path], timeout: Duration) -> Result<(), Error> {
-    let ar = match env.get_targeted("AR") {
-        Some((_, ar)) => PathBuf::from(ar),
-        None => cc::Build::new()
-            .cargo_metadata(false)
-            .try_get_archiver()
-            .map(|c| PathBuf::from(c.get_program()))
-            .unwrap_or_else(|_| "ar".into()),
-    };
+/// Archives the objects into `lib` (atomically) with `ar`, the archiver the plan chose.
+pub(crate) fn archive(ar: &Path, lib: &Path, objects: &[&Path], timeout: Duration) -> Result<(), Error> {
     let tmp = fsx::temp_sibling(lib);
     let _ = fs::remove_file(&tmp);
-    let mut cmd = Cmd::new(ar);
+    let mut cmd = Cmd::new(ar.to_path_buf());
     cmd.arg("crs").arg(&tmp);
     for o in objects {
         cmd.arg(o);

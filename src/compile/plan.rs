@@ -49,6 +49,8 @@ pub(crate) struct Plan {
     pub nvcc_env: Vec<(&'static str, String)>,
     /// A job's cost per byte of source, relative: what orders jobs with no recorded duration.
     pub per_byte: f64,
+    /// For a static library: the archiver, chosen with the host compiler (see [`crate::host::archiver`]).
+    pub archiver: Option<PathBuf>,
 }
 
 impl Plan {
@@ -124,6 +126,10 @@ impl Plan {
             .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "0" | "off" | "no" | "false"));
         let durations = if off { None } else { crate::toolkit::locate::cache_dir(env).map(|c| c.join("durations")) };
         let per_byte = per_byte(&k.format, &archs);
+        let archiver = match k.format {
+            Format::StaticLib(_) => Some(crate::host::archiver(env, &host.compiler.path).map_err(Error::Tool)?),
+            _ => None,
+        };
         Ok(Plan {
             archs,
             arch_source: source,
@@ -135,6 +141,7 @@ impl Plan {
             host_deps,
             durations,
             per_byte,
+            archiver,
         })
     }
 }
