@@ -47,10 +47,19 @@ pub(crate) fn remove_dead_temps(dir: &Path) {
         if !digits(pid) || !digits(n) || pid == std::process::id().to_string() {
             continue;
         }
-        if !Path::new("/proc").join(pid).exists() && e.file_type().is_ok_and(|t| t.is_file()) {
+        if !running(pid) && e.file_type().is_ok_and(|t| t.is_file()) {
             let _ = fs::remove_file(e.path());
         }
     }
+}
+
+/// Whether process `pid` runs: it has a `/proc` entry and is no zombie (an orphaned nvcc
+/// whose parent was killed may stay a zombie where nothing reaps it; it writes nothing more).
+fn running(pid: &str) -> bool {
+    let Ok(stat) = fs::read_to_string(Path::new("/proc").join(pid).join("stat")) else { return false };
+    // `pid (comm) S ...`: the state follows the last `)` (comm may hold one itself).
+    let state = stat.rfind(')').and_then(|i| stat.get(i + 1..)).and_then(|r| r.trim_start().chars().next());
+    !matches!(state, Some('Z' | 'X'))
 }
 
 /// `p` without `.` components or doubled separators: the spelling [`under`] compares.
@@ -156,6 +165,27 @@ mod tests {
             assert_eq!(under(&p, &dir), want, "{} under {}", p.display(), dir.display());
             assert_eq!(under(&p, &dir), p.starts_with(&dir), "{} under {}", p.display(), dir.display());
         }
+    }
+
+    #[test]
+    fn a_zombies_temps_are_removed_a_running_processs_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut zombie = std::process::Command::new("true").spawn().unwrap();
+        let mut live = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let (z, l) = (zombie.id().to_string(), live.id().to_string());
+        let t0 = std::time::Instant::now();
+        while running(&z) && t0.elapsed().as_secs() < 10 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(Path::new("/proc").join(&z).exists(), "not yet reaped: a zombie");
+        for pid in [&z, &l] {
+            fs::write(dir.path().join(format!("{TEMP_PREFIX}{pid}-0")), "").unwrap();
+        }
+        remove_dead_temps(dir.path());
+        assert!(!dir.path().join(format!("{TEMP_PREFIX}{z}-0")).exists(), "the zombie's temp stays");
+        assert!(dir.path().join(format!("{TEMP_PREFIX}{l}-0")).exists(), "a running process's temp removed");
+        let _ = live.kill();
+        let _ = (zombie.wait(), live.wait());
     }
 
     #[test]

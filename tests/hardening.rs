@@ -62,38 +62,69 @@ fn a_build_script_sigkilled_mid_nvcc_is_recovered_by_the_next_build() {
     let root_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = root_dir.join("target/hardening-sigkill");
     let logs = tempfile::tempdir().unwrap();
-    // The first nvcc run kills the build script itself (its parent), then goes on writing.
+    // The first nvcc run kills the build script itself (its parent), then goes on writing:
+    // an orphan that may still run, and write its temp file, after the next build's sweep.
     let killer = logs.path().join("killer.sh");
     let flag = logs.path().join("killed");
+    let orphan = logs.path().join("orphan.pid");
     fs::write(
         &killer,
-        format!("#!/bin/sh\nif [ ! -e '{f}' ]; then touch '{f}'; kill -9 $PPID; fi\nexec \"$@\"\n", f = flag.display()),
+        format!(
+            "#!/bin/sh\nif [ ! -e '{f}' ]; then touch '{f}'; echo $$ $PPID > '{o}'; kill -9 $PPID; fi\nexec \"$@\"\n",
+            f = flag.display(),
+            o = orphan.display()
+        ),
     )
     .unwrap();
     common::make_executable(&killer);
-    let build = || {
-        Command::new(env!("CARGO"))
-            .args(["build", "-p", "vector-add"])
+    let build = |launcher: bool, archs: &str| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "vector-add"])
             .current_dir(&root_dir)
             .env("CARGO_TARGET_DIR", &target)
             .env("CUDA_PATH", real_root(&nvcc))
-            .env("CUDAARCHS", "80-real")
-            .env("CUDA_BUILD_LAUNCHER", &killer)
-            .output()
-            .unwrap()
+            .env("CUDAARCHS", archs)
+            .env_remove("CUDA_BUILD_LAUNCHER");
+        if launcher {
+            cmd.env("CUDA_BUILD_LAUNCHER", &killer);
+        }
+        cmd.output().unwrap()
     };
     let _ = fs::remove_dir_all(&target);
-    let first = build();
+    let first = build(true, "80-real");
     assert!(!first.status.success(), "the build script was killed");
     assert!(String::from_utf8_lossy(&first.stderr).contains("signal: 9"), "{}", String::from_utf8_lossy(&first.stderr));
-    let second = build();
+    let second = build(true, "80-real");
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
     let run = Command::new(target.join("debug/vector-add")).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(stdout.contains("archs: sm_80") && stdout.contains("entries: vector_add vector_add_scalar"), "{stdout}");
-    for entry in walk(&target.join("debug/build")) {
-        assert!(!entry.to_string_lossy().contains("cuda-build-tmp"), "stale temp file {}", entry.display());
+    // The only temp file left may be the orphan's (written after the sweep, never read).
+    // Its temp is named for the killed build script (its parent); it runs as itself.
+    let pids = fs::read_to_string(&orphan).unwrap();
+    let (pid, parent) = pids.trim().split_once(' ').unwrap();
+    let temps = || -> Vec<PathBuf> {
+        walk(&target.join("debug/build"))
+            .into_iter()
+            .filter(|e| e.to_string_lossy().contains("cuda-build-tmp"))
+            .collect()
+    };
+    for t in temps() {
+        assert!(t.to_string_lossy().contains(&format!("cuda-build-tmp-{parent}-")), "stale temp file {}", t.display());
     }
+    // Once the orphan has exited, the next build that compiles (a no-op reads no folder)
+    // removes its temps.
+    let running = || fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    let t0 = std::time::Instant::now();
+    while running() && t0.elapsed() < std::time::Duration::from_secs(300) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!running(), "the orphaned nvcc {pid} still runs after 300 s");
+    let third = build(false, "86-real");
+    assert!(third.status.success(), "{}", String::from_utf8_lossy(&third.stderr));
+    let run = Command::new(target.join("debug/vector-add")).output().unwrap();
+    assert!(String::from_utf8_lossy(&run.stdout).contains("archs: sm_86"), "{}", String::from_utf8_lossy(&run.stdout));
+    assert_eq!(temps(), Vec::<PathBuf>::new(), "temp files left after the orphan exited");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
