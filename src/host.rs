@@ -401,13 +401,13 @@ pub(crate) fn archiver(env: &Env, compiler: &Path) -> Result<PathBuf, ToolError>
         names.push(name);
     }
     names.push("ar".to_owned());
-    let looked_for = names.join(" or ");
     names.iter().find_map(|n| env.which(n)).ok_or_else(|| ToolError {
         program: PathBuf::from("ar"),
         args: Vec::new(),
         problem: ToolProblem::Spawn(format!(
-            "no archiver for the static library: AR is unset and there is no {looked_for} on PATH (the host compiler is {}); \
+            "no archiver for the static library: AR is unset and there is no {} on PATH (the host compiler is {}); \
              install binutils (Debian/Ubuntu: apt install binutils) or set AR",
+            names.join(" or "),
             compiler.display()
         )),
     })

@@ -218,11 +218,11 @@ impl Prepared<'_, '_> {
         kernels: &[CompiledKernel],
         directives: &mut Vec<Directive>,
     ) -> Result<Option<PathBuf>, Error> {
-        let Format::StaticLib(name) = &self.k.format else { return Ok(None) };
+        // The plan chose an archiver exactly when the format is a static library.
+        let (Format::StaticLib(name), Some(ar)) = (&self.k.format, &self.plan.archiver) else { return Ok(None) };
         let env = self.k.cuda.env();
         let lib = self.out_root.join(format!("lib{name}.a"));
-        let stale = kernels.iter().any(|k| k.recompiled) || !lib.is_file();
-        if let (true, Some(ar)) = (stale, &self.plan.archiver) {
+        if kernels.iter().any(|k| k.recompiled) || !lib.is_file() {
             let objects: Vec<&Path> = kernels.iter().map(|k| k.output.as_path()).collect();
             job::archive(ar, &lib, &objects, self.k.timeout)?;
         }

@@ -326,7 +326,7 @@ fn is_nvcc_temp(dep: &Path) -> bool {
 pub(crate) fn archive(ar: &Path, lib: &Path, objects: &[&Path], timeout: Duration) -> Result<(), Error> {
     let tmp = fsx::temp_sibling(lib);
     let _ = fs::remove_file(&tmp);
-    let mut cmd = Cmd::new(ar.to_path_buf());
+    let mut cmd = Cmd::new(ar);
     cmd.arg("crs").arg(&tmp);
     for o in objects {
         cmd.arg(o);
